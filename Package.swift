@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "ModemKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ModemProtocol", targets: ["ModemProtocol"]),
+        .library(name: "ModemCore", targets: ["ModemCore"]),
+        .library(name: "ModemEmulator", targets: ["ModemEmulator"]),
+        .library(name: "ModemClient", targets: ["ModemClient"]),
+        .executable(name: "modem", targets: ["modem"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "ModemProtocol"),
+        .target(
+            name: "ModemCore",
+            dependencies: [
+                "ModemProtocol",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "ModemEmulator",
+            dependencies: [
+                "ModemCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "ModemClient",
+            dependencies: [
+                "ModemProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "modem",
+            dependencies: [
+                "ModemEmulator", "ModemClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "ModemProtocolTests", dependencies: ["ModemProtocol"]),
+        .testTarget(name: "ModemCoreTests", dependencies: ["ModemCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

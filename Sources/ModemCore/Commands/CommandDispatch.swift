@@ -1,0 +1,53 @@
+import ModemProtocol
+
+extension Modem {
+    /// Runs one command of a line. Unknown commands fail with `ERROR` and change nothing.
+    mutating func execute(_ command: ATCommand) -> CommandOutcome {
+        if let outcome = executeGeneral(command) { return outcome }
+        if let outcome = executeContext(command) { return outcome }
+        if let outcome = executeConnection(command) { return outcome }
+        if let outcome = executeData(command) { return outcome }
+        return .error(nil)
+    }
+}
+
+/// Reading the arguments of a write form.
+extension ATCommand {
+    /// The integer argument at `index` when it lies in `range` (unquoted).
+    func integer(_ index: Int, in range: ClosedRange<Int>) -> Int? {
+        let arguments = self.arguments
+        guard arguments.indices.contains(index), let value = arguments[index].integer, range.contains(value) else {
+            return nil
+        }
+        return value
+    }
+
+    /// The value of a write form with exactly one integer argument in `range`.
+    func singleInteger(in range: ClosedRange<Int>) -> Int? {
+        guard arguments.count == 1 else { return nil }
+        return integer(0, in: range)
+    }
+}
+
+extension Modem {
+    /// A 0/1 (or wider) setting with read, test and write forms, e.g. `AT+CIPHEAD`.
+    mutating func flagSetting(
+        _ command: ATCommand, range: ClosedRange<Int>, current: Int, set: (inout Modem, Int) -> Void
+    ) -> CommandOutcome {
+        switch command.form {
+        case .read:
+            info("\(command.name): \(current)")
+            return .ok
+        case .test:
+            let values = range.count == 2 ? "(\(range.lowerBound),\(range.upperBound))" : "(\(range.lowerBound)-\(range.upperBound))"
+            info("\(command.name): \(values)")
+            return .ok
+        case .write:
+            guard let value = command.singleInteger(in: range) else { return .error(.incorrectParameters) }
+            set(&self, value)
+            return .ok
+        case .execute:
+            return .error(nil)
+        }
+    }
+}

@@ -1,0 +1,380 @@
+import DequeModule
+import ModemProtocol
+
+/// A SIM800-class module's AT interface and TCP/IP application as a pure state machine.
+///
+/// Inputs are bytes from the host (``serialReceived(_:)``), network events (``handle(_:)``) and
+/// timer firings (``timerFired(_:)``); each returns the ``ModemAction``s to carry out, in order.
+/// The machine has no sockets, clocks or threads: a runtime (the emulator, or a test) executes
+/// the actions and feeds the results back.
+public struct Modem: Sendable {
+    /// Settings that AT commands cannot change.
+    public let configuration: ModemConfiguration
+
+    var reader: SerialLineReader
+    var settings: Settings
+    var context = PacketContext()
+    var links: [Link?] = Array(repeating: nil, count: Modem.linkCount)
+    var server: Server?
+    var nextConnection: UInt64 = 1
+    var nextQuery: UInt64 = 1
+    var dnsQueries: [UInt64: String] = [:]
+
+    var activity: Activity = .idle
+    /// Commands of the current line still to run after a command that waits.
+    var remainingCommands: ArraySlice<ATCommand> = []
+    /// Host bytes that arrived while a command was in progress.
+    var pendingInput = Deque<UInt8>()
+    /// URCs and received data held back while a command is in progress.
+    var heldOutput: [UInt8] = []
+    /// Links whose reading was paused because ``heldOutput`` is full.
+    var pausedForHeldOutput: Set<ConnectionID> = []
+    var outbox = Outbox()
+    /// A command line is being executed: URCs wait until its final result code is out.
+    var executingCommands = false
+
+    /// Number of links in multi-connection mode (SIM800: 0–5).
+    public static let linkCount = 6
+
+    /// A powered-on module in `IP INITIAL`.
+    public init(configuration: ModemConfiguration = ModemConfiguration()) {
+        self.configuration = configuration
+        self.reader = SerialLineReader(maximumLineLength: configuration.maximumLineLength)
+        self.settings = Settings(echo: configuration.echo)
+    }
+
+    // MARK: - Inputs
+
+    /// Bytes the host wrote to the serial line.
+    public mutating func serialReceived(_ bytes: some Collection<UInt8>) -> [ModemAction] {
+        if activity.isWaiting {
+            queueInput(bytes)
+        } else {
+            var input = ArraySlice(bytes)
+            process(&input)
+        }
+        return finish()
+    }
+
+    /// Something the network did.
+    public mutating func handle(_ event: NetworkEvent) -> [ModemAction] {
+        networkEvent(event)
+        return finish()
+    }
+
+    /// A timer started with ``ModemAction/startTimer(_:after:)`` fired.
+    public mutating func timerFired(_ timer: ModemTimer) -> [ModemAction] {
+        timerEvent(timer)
+        return finish()
+    }
+
+    /// Reboots the module (`AT+CFUN=1,1`, or power cycled): every connection is dropped, every
+    /// setting returns to its power-on value and the module announces itself with `RDY`,
+    /// `+CFUN: 1`, `+CPIN: READY`, `Call Ready`, `SMS Ready` (SIM800 manual §3.2.29, with a fixed baud rate).
+    public mutating func reset() -> [ModemAction] {
+        dropEverything()
+        settings = Settings(echo: configuration.echo)
+        reader = SerialLineReader(maximumLineLength: configuration.maximumLineLength)
+        activity = .idle
+        remainingCommands = []
+        pendingInput.removeAll()
+        heldOutput.removeAll()
+        pausedForHeldOutput.removeAll()
+        for urc in ["RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"] { emitURC(urc) }
+        return finish()
+    }
+
+    // MARK: - Observing
+
+    /// What `AT+CIPSTATUS` reports now.
+    public var status: ConnectionStatus {
+        if settings.multiConnection {
+            return .multi(multiState, server: serverStatus, links: (0..<Self.linkCount).map(linkStatus))
+        }
+        return .single(singleState)
+    }
+
+    /// Everything a host can observe of the modem's state, for comparisons in tests and for the
+    /// emulator's control interface.
+    public var snapshot: ModemSnapshot {
+        ModemSnapshot(
+            status: status,
+            localAddress: context.localAddress,
+            apn: context.apn,
+            settings: settings,
+            unreadBytes: links.map { $0?.unread.count ?? 0 },
+            isBusy: activity.isWaiting
+        )
+    }
+
+    /// The connection behind a link, if one is open or being opened.
+    public func connection(onLink number: Int) -> ConnectionID? {
+        guard links.indices.contains(number), let link = links[number], link.phase.isActive else { return nil }
+        return link.id
+    }
+
+    // MARK: - Output
+
+    /// Appends an information line of the current command's reply.
+    mutating func info(_ text: String) {
+        settings.formatter.appendLine(text, to: &outbox.bytes)
+    }
+
+    /// Sends an unsolicited result code now, or after the command in progress completes.
+    mutating func emitURC(_ text: String) {
+        if activity.isIdle, !executingCommands {
+            settings.formatter.appendLine(text, to: &outbox.bytes)
+        } else {
+            settings.formatter.appendLine(text, to: &heldOutput)
+        }
+    }
+
+    /// Sends unsolicited raw bytes (received data) now or after the command in progress; a link
+    /// that fills the held output is paused until it is flushed.
+    mutating func emitUnsolicitedBytes(_ bytes: some Collection<UInt8>, from connection: ConnectionID) {
+        if activity.isIdle, !executingCommands {
+            outbox.bytes.append(contentsOf: bytes)
+            return
+        }
+        heldOutput.append(contentsOf: bytes)
+        if heldOutput.count >= configuration.heldOutputLimit, !pausedForHeldOutput.contains(connection) {
+            pausedForHeldOutput.insert(connection)
+            act(.pauseReading(connection))
+        }
+    }
+
+    /// Queues an action after the bytes written so far.
+    mutating func act(_ action: ModemAction) {
+        outbox.flushBytes()
+        outbox.actions.append(action)
+    }
+
+    mutating func newConnectionID() -> ConnectionID {
+        defer { nextConnection += 1 }
+        return ConnectionID(rawValue: nextConnection)
+    }
+
+    private mutating func finish() -> [ModemAction] {
+        resumeInput()
+        if activity.isIdle { flushHeldOutput() }
+        return outbox.take()
+    }
+
+    mutating func flushHeldOutput() {
+        if !heldOutput.isEmpty {
+            outbox.bytes.append(contentsOf: heldOutput)
+            heldOutput.removeAll(keepingCapacity: true)
+        }
+        for connection in pausedForHeldOutput.sorted() where !isPausedByBuffer(connection) {
+            act(.resumeReading(connection))
+        }
+        pausedForHeldOutput.removeAll()
+    }
+
+    private func isPausedByBuffer(_ connection: ConnectionID) -> Bool {
+        links.contains { $0?.id == connection && $0?.readingPaused == true }
+    }
+
+    private mutating func queueInput(_ bytes: some Collection<UInt8>) {
+        let room = max(0, configuration.pendingInputLimit - pendingInput.count)
+        pendingInput.append(contentsOf: bytes.prefix(room))
+    }
+
+    // MARK: - Serial input
+
+    mutating func process(_ input: inout ArraySlice<UInt8>) {
+        while !input.isEmpty {
+            if activity.isWaiting {
+                queueInput(input)
+                input = []
+                return
+            }
+            let phase = reader.phase
+            let before = input
+            let event = reader.read(&input)
+            echo(before[before.startIndex..<input.startIndex], phase: phase)
+            guard let event else { return }
+            frameReceived(event)
+        }
+    }
+
+    private mutating func echo(_ consumed: ArraySlice<UInt8>, phase: SerialLineReader.Phase) {
+        guard settings.echo, !consumed.isEmpty else { return }
+        switch phase {
+        case .command, .dataUntilCtrlZ:
+            // The command line is echoed as typed; Ctrl-Z and ESC are not printable and not echoed.
+            outbox.bytes.append(
+                contentsOf: consumed.lazy.filter { $0 != SerialLineReader.ctrlZ && $0 != SerialLineReader.escape })
+        case .dataFixed:
+            break
+        }
+    }
+
+    private mutating func frameReceived(_ event: SerialLineReader.Event) {
+        switch event {
+        case .line(let bytes):
+            let commands: [ATCommand]
+            do {
+                commands = try ATCommandParser.parse(bytes)
+            } catch {
+                fail(nil)
+                return
+            }
+            run(commands[...])
+            if activity.isIdle { flushHeldOutput() }
+        case .lineTooLong:
+            fail(nil)
+        case .data(let bytes):
+            dataReceived(bytes)
+        case .dataCancelled:
+            sendCancelled()
+        }
+    }
+
+    /// Runs the commands of one line (ITU-T V.250 §5.2.1): information text of each, one final
+    /// result code at the end; the first failing command ends the line with its error.
+    mutating func run(_ commands: ArraySlice<ATCommand>) {
+        executingCommands = true
+        defer { executingCommands = false }
+        var rest = commands
+        if rest.isEmpty {
+            settings.formatter.appendResult(.ok, to: &outbox.bytes)
+            return
+        }
+        while let command = rest.popFirst() {
+            switch execute(command) {
+            case .ok:
+                if rest.isEmpty { settings.formatter.appendResult(.ok, to: &outbox.bytes) }
+            case .final(let text):
+                info(text)
+            case .noResult:
+                continue
+            case .error(let error):
+                fail(error)
+                return
+            case .waiting:
+                remainingCommands = rest
+                return
+            }
+        }
+    }
+
+    /// Ends the current command with `ERROR` or `+CME ERROR`.
+    mutating func fail(_ error: MobileEquipmentError?) {
+        settings.formatter.appendError(error, to: &outbox.bytes)
+    }
+
+    /// The command that was waiting finished with `outcome`; runs the rest of its line, then the
+    /// input that arrived meanwhile.
+    mutating func complete(with outcome: CommandOutcome) {
+        activity = .idle
+        executingCommands = true
+        defer { executingCommands = false }
+        switch outcome {
+        case .ok:
+            if remainingCommands.isEmpty { settings.formatter.appendResult(.ok, to: &outbox.bytes) }
+        case .final(let text):
+            info(text)
+        case .noResult, .waiting:
+            break
+        case .error(let error):
+            remainingCommands = []
+            fail(error)
+        }
+        let rest = remainingCommands
+        remainingCommands = []
+        if !rest.isEmpty { run(rest) }
+    }
+
+    /// Processes host input queued while a command was in progress.
+    mutating func resumeInput() {
+        while activity.isIdle, !pendingInput.isEmpty {
+            var input = ArraySlice(pendingInput)
+            pendingInput.removeAll()
+            process(&input)
+            if !input.isEmpty { pendingInput.prepend(contentsOf: input) }
+        }
+        if activity.isIdle { flushHeldOutput() }
+    }
+
+    /// Closes every connection and the server, and forgets the PDP context (CIPSHUT, reset).
+    mutating func dropEverything() {
+        for index in links.indices {
+            if let link = links[index] {
+                if link.phase.isActive { act(.close(link.id, graceful: false)) }
+                cancelTimers(of: link)
+            }
+            links[index] = nil
+        }
+        if server != nil {
+            act(.stopListening)
+            server = nil
+        }
+        if context.isActiveOrActivating { act(.deactivateContext) }
+        if context.stage == .activating { act(.cancelTimer(.activation)) }
+        context = PacketContext(attached: context.attached)
+        for query in dnsQueries.keys.sorted() { act(.cancelTimer(.dnsQuery(query))) }
+        dnsQueries.removeAll()
+    }
+
+    /// Cancels the timer a link's phase has running, if any.
+    mutating func cancelTimers(of link: Link) {
+        switch link.phase {
+        case .connecting: act(.cancelTimer(.connect(link.id)))
+        case .closing: act(.cancelTimer(.close(link.id)))
+        default: break
+        }
+    }
+}
+
+/// What a command did.
+enum CommandOutcome: Equatable {
+    /// Succeeded; `OK` follows unless more commands of the line follow.
+    case ok
+    /// Succeeded with its own final text instead of `OK` (`SHUT OK`, `0, CLOSE OK`).
+    case final(String)
+    /// Succeeded with no final result code (`AT+CIFSR`).
+    case noResult
+    /// Failed: `ERROR`, or `+CME ERROR: <error>` under `AT+CMEE`.
+    case error(MobileEquipmentError?)
+    /// Waits for the network, a timer or data; the modem takes no other command meanwhile.
+    case waiting
+}
+
+/// What the command interpreter is doing.
+enum Activity: Equatable, Sendable {
+    case idle
+    /// `AT+CIICR` waits for the network.
+    case activatingContext
+    /// `AT+CIPSEND` waits for its data.
+    case sending(link: Int)
+
+    var isIdle: Bool { self == .idle }
+    /// Whether host input is queued rather than read (the data phase reads it).
+    var isWaiting: Bool { self == .activatingContext }
+}
+
+/// A listening `AT+CIPSERVER`.
+struct Server: Equatable, Sendable {
+    let port: Int
+    let bearer: Int
+    var listening: Bool
+}
+
+/// Bytes and actions produced by one input.
+struct Outbox: Sendable {
+    var bytes: [UInt8] = []
+    var actions: [ModemAction] = []
+
+    mutating func flushBytes() {
+        guard !bytes.isEmpty else { return }
+        actions.append(.write(bytes))
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    mutating func take() -> [ModemAction] {
+        flushBytes()
+        defer { actions.removeAll(keepingCapacity: true) }
+        return actions
+    }
+}

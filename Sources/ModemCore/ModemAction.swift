@@ -1,0 +1,96 @@
+import ModemProtocol
+
+/// Names one network connection (a TCP or UDP socket) for the lifetime of that socket.
+///
+/// A link number (0–5) is reused after a close; a connection id never is, so an event of a socket
+/// that the modem already gave up on cannot be mistaken for one of its successor.
+public struct ConnectionID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let rawValue: UInt64
+
+    public init(rawValue: UInt64) {
+        self.rawValue = rawValue
+    }
+
+    public static func < (lhs: ConnectionID, rhs: ConnectionID) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { "conn#\(rawValue)" }
+}
+
+/// A timer the modem asked its runtime to start. When it fires, the runtime calls
+/// ``Modem/timerFired(_:)`` with the same value.
+public enum ModemTimer: Hashable, Sendable {
+    /// `AT+CIICR` gave up waiting for the network (SIM800: 85 s).
+    case activation
+    /// `AT+CIPSTART` gave up on a connection (SIM800: 75 s), then `CONNECT FAIL`.
+    case connect(ConnectionID)
+    /// A graceful `AT+CIPCLOSE` gave up waiting for the peer's close.
+    case close(ConnectionID)
+    /// A pending `AT+CDNSGIP` gave up.
+    case dnsQuery(UInt64)
+}
+
+/// Something the modem asks its runtime to do. The runtime carries actions out in order.
+public enum ModemAction: Equatable, Sendable {
+    /// Write bytes to the serial line.
+    case write([UInt8])
+    /// Activate the PDP context; answer with ``NetworkEvent/contextActivated(localAddress:)`` or
+    /// ``NetworkEvent/contextActivationFailed``.
+    case activateContext(apn: String, user: String, password: String)
+    /// Release the PDP context (the host shut it down; no event is expected).
+    case deactivateContext
+    /// Open a socket to host:port; answer with ``NetworkEvent/connected(_:remoteAddress:)`` or
+    /// ``NetworkEvent/connectFailed(_:)``.
+    case connect(ConnectionID, TransportProtocol, host: String, port: Int)
+    /// Send bytes on an open connection.
+    case send(ConnectionID, [UInt8])
+    /// Close a connection: `graceful` half-closes and waits for the peer (answer with
+    /// ``NetworkEvent/closed(_:)``); otherwise close at once, no event expected.
+    case close(ConnectionID, graceful: Bool)
+    /// Stop reading from a connection (the modem's receive buffer is full).
+    case pauseReading(ConnectionID)
+    /// Read from a connection again.
+    case resumeReading(ConnectionID)
+    /// Listen for TCP connections on a port; answer with ``NetworkEvent/listening(port:)`` or
+    /// ``NetworkEvent/listenFailed(port:)``.
+    case listen(port: Int)
+    /// Stop listening (open connections stay).
+    case stopListening
+    /// Take an incoming connection the runtime announced with
+    /// ``NetworkEvent/incomingConnection(token:address:port:)`` under the given id.
+    case accept(token: UInt64, as: ConnectionID)
+    /// Refuse an incoming connection (no free link).
+    case reject(token: UInt64)
+    /// Resolve a host name; answer with ``NetworkEvent/resolved(query:addresses:)``.
+    case resolve(query: UInt64, host: String)
+    /// Start (or restart) a timer.
+    case startTimer(ModemTimer, after: Duration)
+    /// Cancel a timer; firing it later is harmless but not needed.
+    case cancelTimer(ModemTimer)
+}
+
+/// Something the network did.
+public enum NetworkEvent: Equatable, Sendable {
+    /// The PDP context is active with this local address.
+    case contextActivated(localAddress: String)
+    /// The network refused to activate the PDP context.
+    case contextActivationFailed
+    /// The network released the PDP context (`+PDP: DEACT`).
+    case contextDeactivated
+    /// A connection opened by ``ModemAction/connect(_:_:host:port:)`` is established.
+    case connected(ConnectionID, remoteAddress: String)
+    /// A connection could not be established (refused, unreachable, not allowed).
+    case connectFailed(ConnectionID)
+    /// Bytes (a UDP datagram, or part of a TCP stream) arrived on a connection.
+    case received(ConnectionID, [UInt8])
+    /// The peer closed the connection (TCP FIN or reset).
+    case remoteClosed(ConnectionID)
+    /// A graceful close requested with ``ModemAction/close(_:graceful:)`` completed.
+    case closed(ConnectionID)
+    /// The server socket is listening.
+    case listening(port: Int)
+    /// The server socket could not listen.
+    case listenFailed(port: Int)
+    /// A peer connected to the server socket; the modem answers with accept or reject.
+    case incomingConnection(token: UInt64, address: String, port: Int)
+    /// The answer to ``ModemAction/resolve(query:host:)``; empty when the name does not resolve.
+    case resolved(query: UInt64, addresses: [String])
+}

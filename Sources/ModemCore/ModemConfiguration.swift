@@ -1,0 +1,63 @@
+import ModemProtocol
+
+/// Settings of a virtual modem that a host cannot change with AT commands.
+public struct ModemConfiguration: Sendable, Equatable {
+    /// How `AT+CIPSTATUS` is rendered.
+    public var dialect: StatusDialect = .sim800
+    /// Echo after power-on (`ATE1` is the SIM800 default).
+    public var echo: Bool = true
+    /// The longest command line accepted (SIM800: 556 characters).
+    public var maximumLineLength: Int = 556
+    /// The APN `AT+CSTT` without arguments, and `AT+CIPSTART` from `IP INITIAL`, use.
+    public var defaultAPN: String = "CMNET"
+    /// Most bytes one `AT+CIPSEND` takes (SIM800: 1460 for TCP).
+    public var maximumSendLength: Int = 1460
+    /// Most bytes of unread data a link holds in `AT+CIPRXGET=1` mode before the modem stops
+    /// reading its socket (TCP: the peer meets back-pressure; UDP: datagrams that do not fit are dropped).
+    public var receiveBufferLimit: Int = 64 * 1024
+    /// Most bytes of unsolicited output held back while a command is in progress before the modem
+    /// stops reading the links that produce it.
+    public var heldOutputLimit: Int = 64 * 1024
+    /// Most bytes of host input queued while a command is in progress; the rest is lost, as in a
+    /// real module's UART buffer.
+    public var pendingInputLimit: Int = 64 * 1024
+    /// Timeouts of the module's own, after which it gives up (SIM800 manual, maximum response times).
+    public var timeouts = Timeouts()
+    /// The values general commands report.
+    public var identity = ModemIdentity()
+
+    public init() {}
+
+    /// The module's own time limits.
+    public struct Timeouts: Sendable, Equatable {
+        /// `AT+CIICR` (manual: 85 s).
+        public var activation: Duration = .seconds(85)
+        /// `AT+CIPSTART` until `CONNECT FAIL` (manual: 75 s).
+        public var connect: Duration = .seconds(75)
+        /// A graceful `AT+CIPCLOSE` waiting for the peer.
+        public var close: Duration = .seconds(10)
+        /// `AT+CDNSGIP`.
+        public var dns: Duration = .seconds(30)
+
+        public init() {}
+    }
+}
+
+/// What the module says about itself (`ATI`, `AT+GSN`, `AT+CCID`, …). The defaults are test
+/// values, not those of a real device: the IMEI is in the GSMA test range and the IMSI uses the
+/// test network 001-01.
+public struct ModemIdentity: Sendable, Equatable {
+    public var manufacturer = "SIMCOM_Ltd"
+    public var model = "SIMCOM_SIM800L"
+    public var revision = "Revision:1418B04SIM800L24"
+    public var imei = "001010123456789"
+    public var iccid = "89010100000000000017"
+    public var imsi = "001010000000001"
+    public var operatorName = "ModemKit Test Network"
+    /// `AT+CSQ` RSSI, 0–31 (99: unknown).
+    public var signalQuality = 20
+    /// `AT+CBC` battery voltage in mV.
+    public var batteryMillivolts = 4012
+
+    public init() {}
+}

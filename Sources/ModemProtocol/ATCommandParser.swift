@@ -1,0 +1,230 @@
+/// Why a command line was rejected. The modem answers all of them with `ERROR`.
+public enum ATSyntaxError: Error, Equatable, Sendable {
+    /// The line does not start with `AT` (or `at`).
+    case missingPrefix
+    /// A character that cannot start or continue a command, at this byte offset of the line.
+    case unexpectedCharacter(offset: Int)
+    /// A quoted string without its closing quote.
+    case unterminatedString
+    /// A byte outside printable ASCII outside a quoted string.
+    case invalidByte(offset: Int)
+}
+
+/// Parses one AT command line into its commands (ITU-T V.250 §5.3–5.4).
+///
+/// Accepted: the `AT`/`at` prefix; basic commands (`E0`, `V1`, `&W`, `I`, `Z`, `S0=1`), several
+/// of which may follow each other without a separator; extended commands (`+NAME`) in the four
+/// forms `+X`, `+X?`, `+X=?`, `+X=<args>`; `;` between commands; quoted strings (commas and `;`
+/// inside quotes are text); empty arguments; spaces outside quotes are ignored. `AT` alone is an
+/// empty command list.
+public enum ATCommandParser {
+    /// Parses `line` (without its CR).
+    public static func parse(_ line: some Collection<UInt8>) throws(ATSyntaxError) -> [ATCommand] {
+        var scanner = Scanner(bytes: Array(line))
+        return try scanner.parseLine()
+    }
+
+    /// Parses `line` (without its CR).
+    public static func parse(_ line: String) throws(ATSyntaxError) -> [ATCommand] {
+        try parse(Array(line.utf8))
+    }
+}
+
+private struct Scanner {
+    let bytes: [UInt8]
+    var index = 0
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    static let space: UInt8 = 0x20
+    static let quote: UInt8 = 0x22
+
+    var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    mutating func skipSpaces() {
+        while let byte = current, byte == Self.space { index += 1 }
+    }
+
+    mutating func parseLine() throws(ATSyntaxError) -> [ATCommand] {
+        skipSpaces()
+        guard index + 2 <= bytes.count,
+            upper(bytes[index]) == UInt8(ascii: "A"), upper(bytes[index + 1]) == UInt8(ascii: "T")
+        else { throw .missingPrefix }
+        index += 2
+        var commands: [ATCommand] = []
+        while true {
+            skipSpaces()
+            guard let byte = current else { return commands }
+            if byte == UInt8(ascii: ";") {
+                index += 1
+                continue
+            }
+            if byte == UInt8(ascii: "+") || byte == UInt8(ascii: "*") || byte == UInt8(ascii: "^") {
+                commands.append(try parseExtended())
+            } else {
+                commands.append(try parseBasic())
+            }
+        }
+    }
+
+    func upper(_ byte: UInt8) -> UInt8 {
+        (byte >= 0x61 && byte <= 0x7A) ? byte - 0x20 : byte
+    }
+
+    func isLetter(_ byte: UInt8) -> Bool {
+        let u = upper(byte)
+        return u >= 0x41 && u <= 0x5A
+    }
+
+    func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+    mutating func parseExtended() throws(ATSyntaxError) -> ATCommand {
+        var name: [UInt8] = [bytes[index]]
+        index += 1
+        while let byte = current, isLetter(byte) || isDigit(byte) || byte == UInt8(ascii: "_") {
+            name.append(upper(byte))
+            index += 1
+        }
+        guard name.count > 1 else { throw .unexpectedCharacter(offset: index) }
+        let commandName = String(decoding: name, as: UTF8.self)
+        skipSpaces()
+        guard let byte = current, byte != UInt8(ascii: ";") else {
+            return ATCommand(name: commandName, form: .execute)
+        }
+        if byte == UInt8(ascii: "?") {
+            index += 1
+            try expectEndOfCommand()
+            return ATCommand(name: commandName, form: .read)
+        }
+        guard byte == UInt8(ascii: "=") else { throw .unexpectedCharacter(offset: index) }
+        index += 1
+        skipSpaces()
+        if current == UInt8(ascii: "?") {
+            index += 1
+            try expectEndOfCommand()
+            return ATCommand(name: commandName, form: .test)
+        }
+        return ATCommand(name: commandName, form: .write(try parseArguments()))
+    }
+
+    mutating func expectEndOfCommand() throws(ATSyntaxError) {
+        skipSpaces()
+        if let byte = current, byte != UInt8(ascii: ";") { throw .unexpectedCharacter(offset: index) }
+    }
+
+    mutating func parseArguments() throws(ATSyntaxError) -> [ATArgument] {
+        var arguments: [ATArgument] = []
+        while true {
+            skipSpaces()
+            var argument = ATArgument.empty
+            if current == Self.quote {
+                index += 1
+                let start = index
+                while let byte = current, byte != Self.quote { index += 1 }
+                guard current == Self.quote else { throw .unterminatedString }
+                argument = .string(String(decoding: bytes[start..<index], as: UTF8.self))
+                index += 1
+                skipSpaces()
+            } else {
+                var token: [UInt8] = []
+                while let byte = current, byte != UInt8(ascii: ","), byte != UInt8(ascii: ";") {
+                    guard byte > 0x20, byte < 0x7F, byte != Self.quote else {
+                        if byte == Self.space {
+                            index += 1
+                            continue
+                        }
+                        throw byte == Self.quote ? .unexpectedCharacter(offset: index) : .invalidByte(offset: index)
+                    }
+                    token.append(byte)
+                    index += 1
+                }
+                if !token.isEmpty { argument = .token(String(decoding: token, as: UTF8.self)) }
+            }
+            arguments.append(argument)
+            guard let byte = current else { return arguments }
+            if byte == UInt8(ascii: ";") { return arguments }
+            guard byte == UInt8(ascii: ",") else { throw .unexpectedCharacter(offset: index) }
+            index += 1
+        }
+    }
+
+    mutating func parseBasic() throws(ATSyntaxError) -> ATCommand {
+        let start = index
+        guard let first = current else { throw .unexpectedCharacter(offset: index) }
+        var name: [UInt8]
+        if first == UInt8(ascii: "&") {
+            index += 1
+            guard let letter = current, isLetter(letter) else { throw .unexpectedCharacter(offset: index) }
+            name = [first, upper(letter)]
+            index += 1
+        } else if isLetter(first) {
+            name = [upper(first)]
+            index += 1
+        } else {
+            throw first < 0x20 || first >= 0x7F ? .invalidByte(offset: start) : .unexpectedCharacter(offset: start)
+        }
+        let letter = name.last!
+        // S-parameters: S<n>?, S<n>=<value>
+        if name.count == 1, letter == UInt8(ascii: "S") {
+            let digitsStart = index
+            while let byte = current, isDigit(byte) { index += 1 }
+            guard index > digitsStart, index - digitsStart <= 3 else { throw .unexpectedCharacter(offset: index) }
+            name.append(contentsOf: bytes[digitsStart..<index])
+            let commandName = String(decoding: name, as: UTF8.self)
+            skipSpaces()
+            if current == UInt8(ascii: "?") {
+                index += 1
+                return ATCommand(name: commandName, form: .read)
+            }
+            if current == UInt8(ascii: "=") {
+                index += 1
+                skipSpaces()
+                if current == UInt8(ascii: "?") {
+                    index += 1
+                    return ATCommand(name: commandName, form: .test)
+                }
+                let value = try parseNumber()
+                return ATCommand(name: commandName, form: .write([.token(String(value))]), value: value)
+            }
+            return ATCommand(name: commandName, form: .execute)
+        }
+        // D (dial) takes the rest of the line as its dial string.
+        if name.count == 1, letter == UInt8(ascii: "D") {
+            let dial = String(decoding: bytes[index...], as: UTF8.self)
+            index = bytes.count
+            return ATCommand(name: "D", form: .write([.token(dial)]))
+        }
+        let commandName = String(decoding: name, as: UTF8.self)
+        skipSpaces()
+        if let byte = current, isDigit(byte) {
+            return ATCommand(name: commandName, form: .execute, value: try parseNumber())
+        }
+        if current == UInt8(ascii: "?") {
+            index += 1
+            return ATCommand(name: commandName, form: .read)
+        }
+        if current == UInt8(ascii: "=") {
+            index += 1
+            skipSpaces()
+            if current == UInt8(ascii: "?") {
+                index += 1
+                return ATCommand(name: commandName, form: .test)
+            }
+            let value = try parseNumber()
+            return ATCommand(name: commandName, form: .write([.token(String(value))]), value: value)
+        }
+        return ATCommand(name: commandName, form: .execute)
+    }
+
+    mutating func parseNumber() throws(ATSyntaxError) -> Int {
+        let start = index
+        while let byte = current, isDigit(byte), index - start < 6 { index += 1 }
+        guard index > start else { throw .unexpectedCharacter(offset: index) }
+        if let byte = current, isDigit(byte) { throw .unexpectedCharacter(offset: index) }
+        var value = 0
+        for byte in bytes[start..<index] { value = value * 10 + Int(byte - 0x30) }
+        return value
+    }
+}
