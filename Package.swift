@@ -55,8 +55,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "ModemProtocolTests", dependencies: ["ModemProtocol"]),
+        .testTarget(
+            name: "ModemProtocolTests",
+            dependencies: ["ModemProtocol"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "ModemCoreTests", dependencies: ["ModemCore"]),
+        .testTarget(
+            name: "ModemEmulatorTests",
+            dependencies: [
+                "ModemEmulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ModemClientTests",
+            dependencies: [
+                "ModemClient", "ModemEmulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
