@@ -1,0 +1,124 @@
+import ModemCore
+import ModemProtocol
+
+/// Drives a ``Modem`` through its public inputs and records what it does, as a runtime would.
+struct ModemHarness {
+    var modem: Modem
+    /// Every non-write action, in order.
+    private(set) var actions: [ModemAction] = []
+
+    init(dialect: StatusDialect = .sim800, configure: (inout ModemConfiguration) -> Void = { _ in }) {
+        var configuration = ModemConfiguration()
+        configuration.dialect = dialect
+        configure(&configuration)
+        modem = Modem(configuration: configuration)
+    }
+
+    /// Sends raw bytes; returns what the modem wrote to the serial line.
+    @discardableResult
+    mutating func bytes(_ input: [UInt8]) -> String {
+        collect(modem.serialReceived(input))
+    }
+
+    /// Sends a command line ended by CR; returns what the modem wrote.
+    @discardableResult
+    mutating func send(_ line: String) -> String {
+        bytes(Array((line + "\r").utf8))
+    }
+
+    /// Feeds a network event; returns what the modem wrote.
+    @discardableResult
+    mutating func event(_ event: NetworkEvent) -> String {
+        collect(modem.handle(event))
+    }
+
+    /// Fires a timer; returns what the modem wrote.
+    @discardableResult
+    mutating func fire(_ timer: ModemTimer) -> String {
+        collect(modem.timerFired(timer))
+    }
+
+    /// Turns echo off, as drivers do first.
+    mutating func echoOff() {
+        send("ATE0")
+    }
+
+    private mutating func collect(_ output: [ModemAction]) -> String {
+        var written: [UInt8] = []
+        for action in output {
+            if case .write(let bytes) = action {
+                written += bytes
+            } else {
+                actions.append(action)
+            }
+        }
+        return String(decoding: written, as: UTF8.self)
+    }
+
+    /// The connection of the most recent `connect` action.
+    var lastConnection: ConnectionID? {
+        for action in actions.reversed() {
+            if case .connect(let id, _, _, _) = action { return id }
+        }
+        return nil
+    }
+
+    /// The token a runtime would use for the next incoming connection.
+    var lastAccepted: ConnectionID? {
+        for action in actions.reversed() {
+            if case .accept(_, let id) = action { return id }
+        }
+        return nil
+    }
+
+    // MARK: Reaching states through inputs
+
+    /// `AT+CSTT`, `AT+CIICR` answered by the network, `AT+CIFSR`: `IP STATUS`.
+    mutating func bringUp(address: String = "10.64.0.2") {
+        send("AT+CSTT=\"internet\"")
+        send("AT+CIICR")
+        event(.contextActivated(localAddress: address))
+        send("AT+CIFSR")
+    }
+
+    /// Opens a link to host:port and has the network accept it; returns its connection.
+    @discardableResult
+    mutating func connect(
+        link: Int? = nil, transport: TransportProtocol = .tcp, host: String = "127.0.0.1", port: Int = 8080
+    ) -> ConnectionID {
+        if let link {
+            send("AT+CIPSTART=\(link),\"\(transport.rawValue)\",\"\(host)\",\(port)")
+        } else {
+            send("AT+CIPSTART=\"\(transport.rawValue)\",\"\(host)\",\(port)")
+        }
+        let id = lastConnection!
+        event(.connected(id, remoteAddress: host))
+        return id
+    }
+
+    /// The reply to `AT+CIPSTATUS`.
+    mutating func status() -> String { send("AT+CIPSTATUS") }
+}
+
+/// An unused link line in the sim800 dialect.
+func unusedSIM800(_ n: Int) -> String { "C: \(n),,\"\",\"\",\"\",\"INITIAL\"" }
+/// An unused link line in the spec dialect.
+func unusedSpec(_ n: Int) -> String { "C: \(n),,\"\",\"\",,\"INITIAL\"" }
+
+/// The expected reply to `AT+CIPSTATUS` in multi mode: OK, STATE, then the S:/C: block.
+func multiReply(_ state: String, _ lines: [String]) -> String {
+    "\r\nOK\r\n\r\nSTATE: \(state)\r\n\r\n" + lines.joined(separator: "\r\n") + "\r\n"
+}
+
+/// A seeded generator so that property tests repeat exactly (SplitMix64).
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
