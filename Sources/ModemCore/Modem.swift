@@ -14,6 +14,7 @@ public struct Modem: Sendable {
     var reader: SerialLineReader
     var settings: Settings
     var context = PacketContext()
+    var radio: RadioState
     var links: [Link?] = Array(repeating: nil, count: Modem.linkCount)
     var server: Server?
     var nextConnection: UInt64 = 1
@@ -41,6 +42,7 @@ public struct Modem: Sendable {
         self.configuration = configuration
         self.reader = SerialLineReader(maximumLineLength: configuration.maximumLineLength)
         self.settings = Settings(echo: configuration.echo)
+        self.radio = RadioState(signalQuality: configuration.identity.signalQuality)
     }
 
     // MARK: - Inputs
@@ -72,6 +74,16 @@ public struct Modem: Sendable {
     /// setting returns to its power-on value and the module announces itself with `RDY`,
     /// `+CFUN: 1`, `+CPIN: READY`, `Call Ready`, `SMS Ready` (SIM800 manual §3.2.29, with a fixed baud rate).
     public mutating func reset() -> [ModemAction] {
+        performReset()
+        return finish()
+    }
+
+    /// The reboot itself, inside whatever input caused it (`AT+CFUN=1,1`, the control interface).
+    mutating func rebootAfterReply() {
+        performReset()
+    }
+
+    private mutating func performReset() {
         dropEverything()
         settings = Settings(echo: configuration.echo)
         reader = SerialLineReader(maximumLineLength: configuration.maximumLineLength)
@@ -80,8 +92,8 @@ public struct Modem: Sendable {
         pendingInput.removeAll()
         heldOutput.removeAll()
         pausedForHeldOutput.removeAll()
+        radio = RadioState(signalQuality: configuration.identity.signalQuality)
         for urc in ["RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"] { emitURC(urc) }
-        return finish()
     }
 
     // MARK: - Observing
@@ -102,6 +114,7 @@ public struct Modem: Sendable {
             localAddress: context.localAddress,
             apn: context.apn,
             settings: settings,
+            radio: radio,
             unreadBytes: links.map { $0?.unread.count ?? 0 },
             isBusy: activity.isWaiting
         )

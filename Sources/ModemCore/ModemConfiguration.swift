@@ -50,8 +50,12 @@ public struct ModemIdentity: Sendable, Equatable {
     public var manufacturer = "SIMCOM_Ltd"
     public var model = "SIMCOM_SIM800L"
     public var revision = "Revision:1418B04SIM800L24"
-    public var imei = "001010123456789"
-    public var iccid = "89010100000000000017"
+    /// What `ATI` prints.
+    public var productInformation = "SIM800 R14.18"
+    /// What `AT+CCLK?` reports: a SIM800 without network time starts at 2004-01-01.
+    public var clock = "04/01/01,00:00:00+00"
+    public var imei = "001010123456782"
+    public var iccid = "89001010000000000019"
     public var imsi = "001010000000001"
     public var operatorName = "ModemKit Test Network"
     /// `AT+CSQ` RSSI, 0–31 (99: unknown).

@@ -61,10 +61,36 @@ public struct Settings: Equatable, Sendable {
     /// `AT+CDNSCFG`
     public var primaryDNS = "0.0.0.0"
     public var secondaryDNS = "0.0.0.0"
+    /// `AT+CSCS`
+    public var characterSet = "IRA"
+    /// Settings that only need to be read back (`AT+IPR`, `AT+IFC`, `AT+CLTS`, …), by command name.
+    public var misc: [String: Int] = [:]
 
     init(echo: Bool) {
         self.echo = echo
     }
+}
+
+/// The radio side: functionality level, network registration and signal.
+public struct RadioState: Equatable, Sendable {
+    /// `AT+CFUN`: 0 minimum, 1 full, 4 flight mode.
+    public var functionality = 1
+    /// Whether the network accepts the module (when the radio is on).
+    public var networkAvailable = true
+    /// `AT+CSQ` RSSI, 0–31, 99 unknown.
+    public var signalQuality: Int
+    /// `AT+CREG=<n>` and `AT+CGREG=<n>`: 0 no URC, 1 `+CREG: <stat>`, 2 with location.
+    public var registrationReports = 0
+    public var gprsRegistrationReports = 0
+
+    init(signalQuality: Int) {
+        self.signalQuality = signalQuality
+    }
+
+    /// Registered (home network) when the radio is on and the network is there.
+    public var registered: Bool { functionality == 1 && networkAvailable }
+    /// `<stat>` of `+CREG`: 1 registered (home), 2 searching, 0 not searching.
+    public var registrationStatus: Int { registered ? 1 : (functionality == 1 ? 2 : 0) }
 }
 
 /// Everything a host can observe of a modem.
@@ -77,6 +103,8 @@ public struct ModemSnapshot: Equatable, Sendable {
     public var apn: String
     /// The settings AT commands changed.
     public var settings: Settings
+    /// Functionality, registration and signal.
+    public var radio: RadioState
     /// Unread bytes per link in `AT+CIPRXGET=1` mode.
     public var unreadBytes: [Int]
     /// Whether a command is in progress.

@@ -1,30 +1,33 @@
 import ModemProtocol
 
 /// V.250 basic commands and the general commands drivers send before TCP/IP work
-/// (SIM800 manual chapters 2–3).
+/// (SIM800 manual chapters 2–3 and 6), answered as a SIM800 answers them.
 extension Modem {
     mutating func executeGeneral(_ command: ATCommand) -> CommandOutcome? {
+        if let outcome = executeBasic(command) { return outcome }
+        if let outcome = executeIdentity(command) { return outcome }
+        if let outcome = executeNetworkStatus(command) { return outcome }
+        return executeSetting(command)
+    }
+
+    /// `ATE`, `ATV`, `ATI`, `ATZ`, `AT&F`, `AT&W` and the other V.250 basics.
+    private mutating func executeBasic(_ command: ATCommand) -> CommandOutcome? {
+        let value = command.value ?? 0
         switch command.name {
-        case "E":
-            guard let value = command.value ?? .some(0), value <= 1, command.form == .execute else { return .error(nil) }
-            settings.echo = value == 1
+        case "E", "V":
+            guard command.form == .execute, value <= 1 else { return .error(nil) }
+            if command.name == "E" { settings.echo = value == 1 } else { settings.formatter.verbose = value == 1 }
             return .ok
-        case "V":
-            guard let value = command.value ?? .some(0), value <= 1, command.form == .execute else { return .error(nil) }
-            settings.formatter.verbose = value == 1
-            return .ok
-        case "Q", "X", "&C", "&D":
+        case "Q", "X", "&C", "&D", "&W", "&V", "H":
             return command.form == .execute ? .ok : .error(nil)
         case "I":
-            guard command.form == .execute, (command.value ?? 0) == 0 else { return .error(nil) }
-            info("\(configuration.identity.model) R14.18")
+            guard command.form == .execute, value == 0 else { return .error(nil) }
+            info(configuration.identity.productInformation)
             return .ok
-        case "&W":
-            return command.form == .execute ? .ok : .error(nil)
         case "Z", "&F":
-            guard command.form == .execute, (command.value ?? 0) == 0 else { return .error(nil) }
-            let echo = command.name == "&F" ? configuration.echo : settings.echo
-            settings.echo = echo
+            guard command.form == .execute, value == 0 else { return .error(nil) }
+            // Back to the stored (factory) profile: echo on, verbose results, no CME errors.
+            settings.echo = configuration.echo
             settings.formatter = ResponseFormatter()
             return .ok
         case "+CMEE":
@@ -33,6 +36,253 @@ extension Modem {
             }
         default:
             return nil
+        }
+    }
+
+    /// Commands that answer a fixed identity value (`AT+GSN`, `AT+CCID`, …).
+    private mutating func executeIdentity(_ command: ATCommand) -> CommandOutcome? {
+        let identity = configuration.identity
+        let value: String
+        switch command.name {
+        case "+GSN", "+CGSN": value = identity.imei
+        case "+CCID": value = identity.iccid
+        case "+CIMI": value = identity.imsi
+        case "+GMR", "+CGMR": value = identity.revision
+        case "+GMI", "+CGMI": value = identity.manufacturer
+        case "+GMM", "+CGMM": value = identity.model
+        default: return nil
+        }
+        switch command.form {
+        case .test: return .ok
+        case .execute:
+            guard radio.functionality == 1 || command.name != "+CIMI" else { return .error(.simNotInserted) }
+            info(value)
+            return .ok
+        case .read, .write: return .error(nil)
+        }
+    }
+
+    /// SIM, registration, signal, operator, battery and clock.
+    private mutating func executeNetworkStatus(_ command: ATCommand) -> CommandOutcome? {
+        let identity = configuration.identity
+        switch command.name {
+        case "+CPIN":
+            switch command.form {
+            case .read: info(radio.functionality == 1 ? "+CPIN: READY" : "+CPIN: NOT READY")
+            case .test, .write: break
+            case .execute: return .error(nil)
+            }
+            return .ok
+        case "+CSMINS":
+            if command.form == .read {
+                info("+CSMINS: \(settings.misc["+CSMINS"] ?? 0),1")
+                return .ok
+            }
+            return flagSetting(command, range: 0...1, current: settings.misc["+CSMINS"] ?? 0) {
+                $0.settings.misc["+CSMINS"] = $1
+            }
+        case "+CREG", "+CGREG":
+            return registration(command)
+        case "+CSQ":
+            switch command.form {
+            case .execute: info("+CSQ: \(radio.functionality == 1 ? radio.signalQuality : 99),0")
+            case .test: info("+CSQ: (0-31,99),(0-7,99)")
+            case .read, .write: return .error(nil)
+            }
+            return .ok
+        case "+COPS":
+            switch command.form {
+            case .read:
+                info(radio.registered ? "+COPS: 0,0,\"\(identity.operatorName)\"" : "+COPS: 0")
+            case .test:
+                info("+COPS: (2,\"\(identity.operatorName)\",\"\(identity.operatorName)\",\"00101\"),,(0-4),(0-2)")
+            case .write, .execute: break
+            }
+            return .ok
+        case "+CSPN":
+            guard command.form == .read else { return command.form == .test ? .ok : .error(nil) }
+            info("+CSPN: \"\(identity.operatorName)\",0")
+            return .ok
+        case "+CBC":
+            switch command.form {
+            case .execute:
+                let percent = max(0, min(100, (identity.batteryMillivolts - 3400) * 100 / 800))
+                info("+CBC: 0,\(percent),\(identity.batteryMillivolts)")
+            case .test: info("+CBC: (0-2),(1-100),(voltage)")
+            case .read, .write: return .error(nil)
+            }
+            return .ok
+        case "+CCLK":
+            switch command.form {
+            case .read: info("+CCLK: \"\(identity.clock)\"")
+            case .write, .test: break
+            case .execute: return .error(nil)
+            }
+            return .ok
+        case "+CFUN":
+            return cfun(command)
+        case "+CPOWD":
+            guard case .write = command.form, command.singleInteger(in: 0...1) != nil else { return .error(nil) }
+            info("NORMAL POWER DOWN")
+            dropEverything()
+            return .noResult
+        default:
+            return nil
+        }
+    }
+
+    /// `AT+CREG` / `AT+CGREG` (3GPP TS 27.007 §7.2): `+CREG: <n>,<stat>`, and URCs when `<n>` is 1 or 2.
+    private mutating func registration(_ command: ATCommand) -> CommandOutcome {
+        let gprs = command.name == "+CGREG"
+        let mode = gprs ? radio.gprsRegistrationReports : radio.registrationReports
+        switch command.form {
+        case .read:
+            var line = "\(command.name): \(mode),\(radio.registrationStatus)"
+            if mode == 2, radio.registered { line += ",\"1A2B\",\"0C3D\"" }
+            info(line)
+            return .ok
+        case .test:
+            info("\(command.name): (0-2)")
+            return .ok
+        case .write:
+            guard let value = command.singleInteger(in: 0...2) else { return .error(nil) }
+            if gprs { radio.gprsRegistrationReports = value } else { radio.registrationReports = value }
+            return .ok
+        case .execute:
+            return .error(nil)
+        }
+    }
+
+    /// `AT+CFUN` (SIM800 manual §3.2.29): 0 minimum, 1 full, 4 flight mode; `=1,1` reboots.
+    private mutating func cfun(_ command: ATCommand) -> CommandOutcome {
+        switch command.form {
+        case .read:
+            info("+CFUN: \(radio.functionality)")
+            return .ok
+        case .test:
+            info("+CFUN: (0,1,4),(0,1)")
+            return .ok
+        case .execute:
+            return .error(nil)
+        case .write(let arguments):
+            guard (1...2).contains(arguments.count), let level = command.integer(0, in: 0...4), level != 2, level != 3,
+                arguments.count == 1 || command.integer(1, in: 0...1) != nil
+            else { return .error(nil) }
+            if arguments.count == 2, command.integer(1, in: 0...1) == 1 {
+                settings.formatter.appendResult(.ok, to: &outbox.bytes)
+                rebootAfterReply()
+                return .noResult
+            }
+            setFunctionality(level)
+            return .ok
+        }
+    }
+
+    /// Changes the radio.functionality level: leaving full radio.functionality drops the network and the SIM.
+    mutating func setFunctionality(_ level: Int) {
+        guard level != radio.functionality else { return }
+        radio.functionality = level
+        if level == 1 {
+            emitURC("+CPIN: READY")
+            emitURC("Call Ready")
+            emitURC("SMS Ready")
+        } else {
+            if context.isActive || context.stage == .activating { contextLost(announce: true) }
+            emitURC("+CPIN: NOT READY")
+        }
+        registrationChanged()
+    }
+
+    /// Settings drivers write and read back without further effect on the TCP/IP application.
+    private mutating func executeSetting(_ command: ATCommand) -> CommandOutcome? {
+        switch command.name {
+        case "+IPR":
+            let rates = [0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115_200, 230_400, 460_800]
+            if case .write = command.form {
+                guard let rate = command.singleInteger(in: 0...460_800), rates.contains(rate) else { return .error(nil) }
+                settings.misc["+IPR"] = rate
+                return .ok
+            }
+            return listSetting(command, current: "\(settings.misc["+IPR"] ?? 0)", test: "+IPR: (),(0,1200,2400,4800,9600,19200,38400,57600,115200,230400,460800)")
+        case "+IFC":
+            if case .write(let arguments) = command.form {
+                guard (1...2).contains(arguments.count), let rx = command.integer(0, in: 0...2),
+                    arguments.count == 1 || command.integer(1, in: 0...2) != nil
+                else { return .error(nil) }
+                settings.misc["+IFC"] = rx * 10 + (arguments.count == 2 ? command.integer(1, in: 0...2)! : 0)
+                return .ok
+            }
+            let value = settings.misc["+IFC"] ?? 0
+            return listSetting(command, current: "\(value / 10),\(value % 10)", test: "+IFC: (0-2),(0-2)")
+        case "+ICF":
+            if case .write(let arguments) = command.form {
+                guard (1...2).contains(arguments.count), let format = command.integer(0, in: 1...6),
+                    arguments.count == 1 || command.integer(1, in: 0...3) != nil
+                else { return .error(nil) }
+                settings.misc["+ICF"] = format * 10 + (arguments.count == 2 ? command.integer(1, in: 0...3)! : 3)
+                return .ok
+            }
+            let value = settings.misc["+ICF"] ?? 33
+            return listSetting(command, current: "\(value / 10),\(value % 10)", test: "+ICF: (1-6),(0-3)")
+        case "+CLTS", "+CNETLIGHT", "+CBATCHK", "+CLIP", "+CMGF", "+CMGHEX", "+CIPSSL", "+CSGS":
+            return flagSetting(command, range: 0...1, current: settings.misc[command.name] ?? 0) { $0.settings.misc[command.name] = $1 }
+        case "+CSCLK":
+            return flagSetting(command, range: 0...2, current: settings.misc[command.name] ?? 0) { $0.settings.misc[command.name] = $1 }
+        case "+CSCS":
+            let sets = ["GSM", "HEX", "IRA", "PCCP", "PCDN", "UCS2", "8859-1"]
+            switch command.form {
+            case .read:
+                info("+CSCS: \"\(settings.characterSet)\"")
+                return .ok
+            case .test:
+                info("+CSCS: (" + sets.map { "\"\($0)\"" }.joined(separator: ",") + ")")
+                return .ok
+            case .write(let arguments):
+                guard arguments.count == 1, let name = arguments[0].text?.uppercased(), sets.contains(name) else {
+                    return .error(nil)
+                }
+                settings.characterSet = name
+                return .ok
+            case .execute:
+                return .error(nil)
+            }
+        case "+CGDCONT", "+CGACT":
+            // PDP context definitions for the packet domain; the TCP/IP application uses AT+CSTT's APN.
+            switch command.form {
+            case .read: info(command.name == "+CGACT" ? "+CGACT: 1,\(context.isActive ? 1 : 0)" : "+CGDCONT: 1,\"IP\",\"\(context.apn)\",\"0.0.0.0\",0,0")
+            case .test, .write: break
+            case .execute: return .error(nil)
+            }
+            return .ok
+        default:
+            return nil
+        }
+    }
+
+    private mutating func listSetting(_ command: ATCommand, current: String, test: String) -> CommandOutcome {
+        switch command.form {
+        case .read:
+            info("\(command.name): \(current)")
+            return .ok
+        case .test:
+            info(test)
+            return .ok
+        case .execute, .write:
+            return .error(nil)
+        }
+    }
+
+    // MARK: Network registration events
+
+    /// Reports a registration change with `+CREG: <stat>` / `+CGREG: <stat>` where the host enabled it.
+    mutating func registrationChanged() {
+        let status = radio.registrationStatus
+        for (name, mode) in [("+CREG", radio.registrationReports), ("+CGREG", radio.gprsRegistrationReports)] {
+            switch mode {
+            case 1: emitURC("\(name): \(status)")
+            case 2: emitURC(radio.registered ? "\(name): \(status),\"1A2B\",\"0C3D\"" : "\(name): \(status)")
+            default: break
+            }
         }
     }
 }
