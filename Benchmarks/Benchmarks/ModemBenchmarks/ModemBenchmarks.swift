@@ -1,0 +1,83 @@
+import Benchmark
+import ModemCore
+import ModemProtocol
+
+/// A 6-link multi-connection reply as a SIM800 sends it, every link in use.
+let statusReply: String = {
+    var lines = ["", "OK", "", "STATE: IP PROCESSING", ""]
+    for n in 0..<6 {
+        lines.append("C: \(n),0,\"TCP\",\"203.0.113.\(10 + n)\",\"\(8000 + n)\",\"CONNECTED\"")
+    }
+    return lines.joined(separator: "\r\n") + "\r\n"
+}()
+let statusBytes = Array(statusReply.utf8)
+
+let sixLinks = ConnectionStatus.multi(
+    .ipProcessing, server: nil,
+    links: (0..<6).map {
+        LinkStatus(
+            number: $0, bearer: 0, transport: .tcp, address: "203.0.113.\(10 + $0)", port: 8000 + $0, state: .connected)
+    })
+
+/// A modem in multi mode with six open links, ready to answer `AT+CIPSTATUS`.
+func busyModem() -> Modem {
+    var modem = Modem()
+    _ = modem.serialReceived(Array("ATE0\rAT+CIPMUX=1\rAT+CSTT=\"internet\"\rAT+CIICR\r".utf8))
+    _ = modem.handle(.contextActivated(localAddress: "10.64.0.2"))
+    _ = modem.serialReceived(Array("AT+CIFSR\r".utf8))
+    for n in 0..<6 {
+        let actions = modem.serialReceived(Array("AT+CIPSTART=\(n),\"TCP\",\"203.0.113.\(10 + n)\",\(8000 + n)\r".utf8))
+        for case .connect(let id, _, _, _) in actions {
+            _ = modem.handle(.connected(id, remoteAddress: "203.0.113.\(10 + n)"))
+        }
+    }
+    return modem
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.throughput, .wallClock, .mallocCountTotal, .instructions],
+        scalingFactor: .kilo,
+        maxDuration: .seconds(3)
+    )
+
+    Benchmark("Baseline: split a 6-link status reply into lines") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var count = 0
+            for line in statusBytes.split(whereSeparator: { $0 == 0x0D || $0 == 0x0A }) { count &+= line.count }
+            blackHole(count)
+        }
+    }
+
+    Benchmark("Decode a 6-link multi-connection status reply") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try? CIPSTATUSDecoder.decodeStatus(statusReply))
+        }
+    }
+
+    Benchmark("Encode a 6-link multi-connection status") { benchmark in
+        let encoder = CIPSTATUSEncoder(dialect: .sim800)
+        for _ in benchmark.scaledIterations {
+            blackHole(encoder.executeLines(sixLinks))
+        }
+    }
+
+    Benchmark("Core: AT+CIPSTATUS parse, handle, encode (6 links)") { benchmark in
+        var modem = busyModem()
+        let command = Array("AT+CIPSTATUS\r".utf8)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(modem.serialReceived(command))
+        }
+    }
+
+    Benchmark("Core: AT (parse, handle, OK)") { benchmark in
+        var modem = Modem()
+        _ = modem.serialReceived(Array("ATE0\r".utf8))
+        let command = Array("AT\r".utf8)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(modem.serialReceived(command))
+        }
+    }
+}
