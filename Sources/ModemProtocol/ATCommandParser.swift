@@ -80,6 +80,13 @@ private struct Scanner {
 
     func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
+    /// The error for the byte at `offset` (or the end of the line): ``ATSyntaxError/invalidByte(offset:)``
+    /// for a byte outside printable ASCII, ``ATSyntaxError/unexpectedCharacter(offset:)`` otherwise.
+    func unexpected(at offset: Int) -> ATSyntaxError {
+        if offset < bytes.count, bytes[offset] < 0x20 || bytes[offset] >= 0x7F { return .invalidByte(offset: offset) }
+        return .unexpectedCharacter(offset: offset)
+    }
+
     mutating func parseExtended() throws(ATSyntaxError) -> ATCommand {
         var name: [UInt8] = [bytes[index]]
         index += 1
@@ -87,7 +94,7 @@ private struct Scanner {
             name.append(upper(byte))
             index += 1
         }
-        guard name.count > 1 else { throw .unexpectedCharacter(offset: index) }
+        guard name.count > 1 else { throw unexpected(at: index) }
         let commandName = String(decoding: name, as: UTF8.self)
         skipSpaces()
         guard let byte = current, byte != UInt8(ascii: ";") else {
@@ -98,7 +105,7 @@ private struct Scanner {
             try expectEndOfCommand()
             return ATCommand(name: commandName, form: .read)
         }
-        guard byte == UInt8(ascii: "=") else { throw .unexpectedCharacter(offset: index) }
+        guard byte == UInt8(ascii: "=") else { throw unexpected(at: index) }
         index += 1
         skipSpaces()
         if current == UInt8(ascii: "?") {
@@ -111,7 +118,7 @@ private struct Scanner {
 
     mutating func expectEndOfCommand() throws(ATSyntaxError) {
         skipSpaces()
-        if let byte = current, byte != UInt8(ascii: ";") { throw .unexpectedCharacter(offset: index) }
+        if let byte = current, byte != UInt8(ascii: ";") { throw unexpected(at: index) }
     }
 
     mutating func parseArguments() throws(ATSyntaxError) -> [ATArgument] {
@@ -135,7 +142,7 @@ private struct Scanner {
                             index += 1
                             continue
                         }
-                        throw byte == Self.quote ? .unexpectedCharacter(offset: index) : .invalidByte(offset: index)
+                        throw unexpected(at: index)
                     }
                     token.append(byte)
                     index += 1
@@ -145,32 +152,32 @@ private struct Scanner {
             arguments.append(argument)
             guard let byte = current else { return arguments }
             if byte == UInt8(ascii: ";") { return arguments }
-            guard byte == UInt8(ascii: ",") else { throw .unexpectedCharacter(offset: index) }
+            guard byte == UInt8(ascii: ",") else { throw unexpected(at: index) }
             index += 1
         }
     }
 
     mutating func parseBasic() throws(ATSyntaxError) -> ATCommand {
         let start = index
-        guard let first = current else { throw .unexpectedCharacter(offset: index) }
+        guard let first = current else { throw unexpected(at: index) }
         var name: [UInt8]
         if first == UInt8(ascii: "&") {
             index += 1
-            guard let letter = current, isLetter(letter) else { throw .unexpectedCharacter(offset: index) }
+            guard let letter = current, isLetter(letter) else { throw unexpected(at: index) }
             name = [first, upper(letter)]
             index += 1
         } else if isLetter(first) {
             name = [upper(first)]
             index += 1
         } else {
-            throw first < 0x20 || first >= 0x7F ? .invalidByte(offset: start) : .unexpectedCharacter(offset: start)
+            throw unexpected(at: start)
         }
         let letter = name.last!
         // S-parameters: S<n>?, S<n>=<value>
         if name.count == 1, letter == UInt8(ascii: "S") {
             let digitsStart = index
             while let byte = current, isDigit(byte) { index += 1 }
-            guard index > digitsStart, index - digitsStart <= 3 else { throw .unexpectedCharacter(offset: index) }
+            guard index > digitsStart, index - digitsStart <= 3 else { throw unexpected(at: index) }
             name.append(contentsOf: bytes[digitsStart..<index])
             let commandName = String(decoding: name, as: UTF8.self)
             skipSpaces()
@@ -221,8 +228,8 @@ private struct Scanner {
     mutating func parseNumber() throws(ATSyntaxError) -> Int {
         let start = index
         while let byte = current, isDigit(byte), index - start < 6 { index += 1 }
-        guard index > start else { throw .unexpectedCharacter(offset: index) }
-        if let byte = current, isDigit(byte) { throw .unexpectedCharacter(offset: index) }
+        guard index > start else { throw unexpected(at: index) }
+        if let byte = current, isDigit(byte) { throw unexpected(at: index) }
         var value = 0
         for byte in bytes[start..<index] { value = value * 10 + Int(byte - 0x30) }
         return value

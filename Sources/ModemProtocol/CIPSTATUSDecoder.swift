@@ -4,7 +4,8 @@ public enum CIPSTATUSDecodingError: Error, Equatable, Sendable {
     case missingStateLine
     /// No link line in a reply to `AT+CIPSTATUS=<n>`.
     case missingLinkLine
-    /// A `C:` or link line without its six fields, or with a link number that is not a number.
+    /// A `C:` or link line without exactly six fields, with unbalanced quotes, or with a link number that
+    /// is not a number. Such a line is rejected, not guessed at (lines garbled by a UART overrun).
     case malformedLink(String)
     /// An `S:` line without its fields.
     case malformedServer(String)
@@ -26,7 +27,8 @@ public enum CIPSTATUSDecoder {
     /// Reads one line; `nil` for lines that are not part of a status (echo, `OK`, blank, URCs).
     public static func decodeLine(_ rawLine: some StringProtocol) throws(CIPSTATUSDecodingError) -> Line? {
         var line = Substring(rawLine).trimmingSpaces()
-        if line.hasCaseInsensitivePrefix("+CIPSTATUS:") {
+        let prefixed = line.hasCaseInsensitivePrefix("+CIPSTATUS:")
+        if prefixed {
             line = line.dropFirst("+CIPSTATUS:".count).trimmingSpaces()
         }
         if line.hasCaseInsensitivePrefix("STATE:") {
@@ -40,12 +42,13 @@ public enum CIPSTATUSDecoder {
             return .server(ServerStatus(bearer: bearer, port: port, state: StateWords.normalize(fields[3])))
         }
         if line.hasCaseInsensitivePrefix("C:") {
-            return .link(try link(fields: splitFields(line.dropFirst(2)), line: rawLine))
+            return .link(try link(line.dropFirst(2), line: rawLine))
         }
+        // After `+CIPSTATUS:` comes the link of `AT+CIPSTATUS=<n>`.
+        if prefixed { return .link(try link(line, line: rawLine)) }
         // A bare link line, `0,0,"TCP",...`: starts with a digit and has six fields.
-        if let first = line.first, first.isASCII, first.isNumber {
-            let fields = splitFields(line)
-            if fields.count == 6 { return .link(try link(fields: fields, line: rawLine)) }
+        if let first = line.first, first.isASCII, first.isNumber, splitFields(line).count == 6 {
+            return .link(try link(line, line: rawLine))
         }
         return nil
     }
@@ -83,8 +86,12 @@ public enum CIPSTATUSDecoder {
         throw .missingLinkLine
     }
 
-    static func link(fields: [Substring], line: some StringProtocol) throws(CIPSTATUSDecodingError) -> LinkStatus {
-        guard fields.count >= 6, let number = Int(fields[0]) else { throw .malformedLink(String(line)) }
+    /// The link in `text`, the fields of a link line after any `C:` or `+CIPSTATUS:` prefix.
+    static func link(_ text: Substring, line: some StringProtocol) throws(CIPSTATUSDecodingError) -> LinkStatus {
+        let fields = splitFields(text)
+        guard fields.count == 6, text.count(where: { $0 == "\"" }).isMultiple(of: 2),
+            !fields.contains(where: { $0.contains("\"") }), let number = Int(fields[0])
+        else { throw .malformedLink(String(line)) }
         let transport = TransportProtocol(rawValue: fields[2].uppercased())
         return LinkStatus(
             number: number,
