@@ -26,31 +26,18 @@ public enum CIPSTATUSDecoder {
 
     /// Reads one line; `nil` for lines that are not part of a status (echo, `OK`, blank, URCs).
     public static func decodeLine(_ rawLine: some StringProtocol) throws(CIPSTATUSDecodingError) -> Line? {
-        var line = Substring(rawLine).trimmingSpaces()
-        let prefixed = line.hasCaseInsensitivePrefix("+CIPSTATUS:")
-        if prefixed {
-            line = line.dropFirst("+CIPSTATUS:".count).trimmingSpaces()
-        }
-        if line.hasCaseInsensitivePrefix("STATE:") {
-            return .state(String(line.dropFirst("STATE:".count).trimmingSpaces()))
-        }
-        if line.hasCaseInsensitivePrefix("S:") {
-            let fields = splitFields(line.dropFirst(2))
-            guard fields.count >= 4, let bearer = Int(fields[1]) ?? (fields[1].isEmpty ? 0 : nil),
-                let port = Int(fields[2])
-            else { throw .malformedServer(String(rawLine)) }
-            return .server(ServerStatus(bearer: bearer, port: port, state: StateWords.normalize(fields[3])))
-        }
-        if line.hasCaseInsensitivePrefix("C:") {
-            return .link(try link(line.dropFirst(2), line: rawLine))
-        }
-        // After `+CIPSTATUS:` comes the link of `AT+CIPSTATUS=<n>`.
-        if prefixed { return .link(try link(line, line: rawLine)) }
-        // A bare link line, `0,0,"TCP",...`: starts with a digit and has six fields.
-        if let first = line.first, first.isASCII, first.isNumber, splitFields(line).count == 6 {
-            return .link(try link(line, line: rawLine))
-        }
-        return nil
+        var text = String(rawLine)
+        return try text.withUTF8 { bytes in
+            Result { () throws(CIPSTATUSDecodingError) -> Line? in
+                let parser = StatusLineParser(bytes: bytes)
+                switch try parser.line(0..<bytes.count) {
+                case .state(let range): return .state(parser.text(range))
+                case .server(let server): return .server(server)
+                case .link(let link): return .link(link)
+                case nil: return nil
+                }
+            }
+        }.get()
     }
 
     /// Reads the reply to `AT+CIPSTATUS`. `multiConnection` says which mode the module is in when
@@ -58,93 +45,245 @@ public enum CIPSTATUSDecoder {
     public static func decodeStatus(
         _ reply: some StringProtocol, multiConnection: Bool? = nil
     ) throws(CIPSTATUSDecodingError) -> ConnectionStatus {
-        var stateWord: String?
-        var server: ServerStatus?
-        var links: [LinkStatus] = []
-        for line in splitLines(reply) {
-            switch try decodeLine(line) {
-            case .state(let word): stateWord = word
-            case .server(let status): server = status
-            case .link(let link): links.append(link)
-            case nil: continue
+        var text = String(reply)
+        return try text.withUTF8 { bytes in
+            Result { () throws(CIPSTATUSDecodingError) in
+                try StatusLineParser(bytes: bytes).status(multiConnection: multiConnection)
+            }
+        }.get()
+    }
+
+    /// Reads the reply to `AT+CIPSTATUS` from the bytes of the serial line.
+    public static func decodeStatus(
+        bytes reply: some Collection<UInt8>, multiConnection: Bool? = nil
+    ) throws(CIPSTATUSDecodingError) -> ConnectionStatus {
+        let result = reply.withContiguousStorageIfAvailable { bytes in
+            Result { () throws(CIPSTATUSDecodingError) in
+                try StatusLineParser(bytes: bytes).status(multiConnection: multiConnection)
             }
         }
-        guard let stateWord else { throw .missingStateLine }
-        let multi =
-            multiConnection ?? (!links.isEmpty || server != nil || StateWords.normalize(stateWord) == "IP PROCESSING")
-        if multi {
-            return .multi(MultiConnectionState(word: stateWord), server: server, links: links)
-        }
-        return .single(SingleConnectionState(word: stateWord))
+        if let result { return try result.get() }
+        return try Array(reply).withUnsafeBufferPointer { bytes in
+            Result { () throws(CIPSTATUSDecodingError) in
+                try StatusLineParser(bytes: bytes).status(multiConnection: multiConnection)
+            }
+        }.get()
     }
 
     /// Reads the reply to `AT+CIPSTATUS=<n>`.
     public static func decodeLink(_ reply: some StringProtocol) throws(CIPSTATUSDecodingError) -> LinkStatus {
-        for line in splitLines(reply) {
-            if case .link(let link) = try decodeLine(line) { return link }
-        }
-        throw .missingLinkLine
-    }
-
-    /// The link in `text`, the fields of a link line after any `C:` or `+CIPSTATUS:` prefix.
-    static func link(_ text: Substring, line: some StringProtocol) throws(CIPSTATUSDecodingError) -> LinkStatus {
-        let fields = splitFields(text)
-        guard fields.count == 6, text.count(where: { $0 == "\"" }).isMultiple(of: 2),
-            !fields.contains(where: { $0.contains("\"") }), let number = Int(fields[0])
-        else { throw .malformedLink(String(line)) }
-        let transport = TransportProtocol(rawValue: fields[2].uppercased())
-        return LinkStatus(
-            number: number,
-            bearer: Int(fields[1]),
-            transport: transport,
-            address: String(fields[3]),
-            port: Int(fields[4]),
-            state: fields[5].isEmpty ? .unknown("") : ClientState(word: fields[5])
-        )
-    }
-
-    /// Splits on commas outside quotes; each field without surrounding spaces and quotes.
-    static func splitFields(_ text: Substring) -> [Substring] {
-        var fields: [Substring] = []
-        var inQuotes = false
-        var start = text.startIndex
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            if character == "\"" {
-                inQuotes.toggle()
-            } else if character == ",", !inQuotes {
-                fields.append(unquote(text[start..<index]))
-                start = text.index(after: index)
+        var text = String(reply)
+        return try text.withUTF8 { bytes in
+            Result { () throws(CIPSTATUSDecodingError) in
+                let parser = StatusLineParser(bytes: bytes)
+                for line in parser.lines() {
+                    if case .link(let link) = try parser.line(line) { return link }
+                }
+                throw .missingLinkLine
             }
-            index = text.index(after: index)
-        }
-        fields.append(unquote(text[start..<text.endIndex]))
-        return fields
-    }
-
-    static func unquote(_ field: Substring) -> Substring {
-        var field = field.trimmingSpaces()
-        if field.first == "\"" { field = field.dropFirst() }
-        if field.last == "\"" { field = field.dropLast() }
-        return field.trimmingSpaces()
-    }
-
-    static func splitLines(_ text: some StringProtocol) -> [Substring] {
-        Substring(text).split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
+        }.get()
     }
 }
 
-extension Substring {
-    func trimmingSpaces() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+/// The decoder's work on the bytes of a reply: no intermediate strings, field boundaries kept as
+/// index ranges on the stack, state words matched byte for byte before any normalisation.
+private struct StatusLineParser {
+    enum RawLine {
+        case state(Range<Int>)
+        case server(ServerStatus)
+        case link(LinkStatus)
+    }
+
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    static let quote = UInt8(ascii: "\"")
+    static let comma = UInt8(ascii: ",")
+
+    func text(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// The lines of the reply, split at CR and LF, blank ones left out.
+    func lines() -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        var start = 0
+        for index in 0...bytes.count where index == bytes.count || bytes[index] == 0x0D || bytes[index] == 0x0A {
+            if index > start { result.append(start..<index) }
+            start = index + 1
+        }
         return result
     }
 
-    func hasCaseInsensitivePrefix(_ prefix: String) -> Bool {
-        guard count >= prefix.count else { return false }
-        return zip(self, prefix).allSatisfy { $0.uppercased() == $1.uppercased() }
+    func status(multiConnection: Bool?) throws(CIPSTATUSDecodingError) -> ConnectionStatus {
+        var stateWord: Range<Int>?
+        var server: ServerStatus?
+        var links: [LinkStatus] = []
+        var start = 0
+        for index in 0...bytes.count where index == bytes.count || bytes[index] == 0x0D || bytes[index] == 0x0A {
+            defer { start = index + 1 }
+            guard index > start else { continue }
+            switch try line(start..<index) {
+            case .state(let range): stateWord = range
+            case .server(let status): server = status
+            case .link(let link):
+                if links.isEmpty { links.reserveCapacity(6) }
+                links.append(link)
+            case nil: continue
+            }
+        }
+        guard let stateWord else { throw .missingStateLine }
+        let multiState = word(stateWord, MultiConnectionState.known, \.rawValue, MultiConnectionState.init(word:))
+        let multi = multiConnection ?? (!links.isEmpty || server != nil || multiState == .ipProcessing)
+        if multi { return .multi(multiState, server: server, links: links) }
+        return .single(word(stateWord, SingleConnectionState.known, \.rawValue, SingleConnectionState.init(word:)))
+    }
+
+    func line(_ whole: Range<Int>) throws(CIPSTATUSDecodingError) -> RawLine? {
+        var range = trim(whole)
+        let prefixed = hasPrefix(range, "+CIPSTATUS:")
+        if prefixed { range = trim(range.lowerBound + 11..<range.upperBound) }
+        if hasPrefix(range, "STATE:") { return .state(trim(range.lowerBound + 6..<range.upperBound)) }
+        if hasPrefix(range, "S:") { return .server(try server(range.lowerBound + 2..<range.upperBound, line: whole)) }
+        if hasPrefix(range, "C:") { return .link(try link(range.lowerBound + 2..<range.upperBound, line: whole)) }
+        // After `+CIPSTATUS:` comes the link of `AT+CIPSTATUS=<n>`.
+        if prefixed { return .link(try link(range, line: whole)) }
+        // A bare link line, `0,0,"TCP",...`: starts with a digit and has six fields.
+        if let first = range.first, bytes[first] >= 0x30, bytes[first] <= 0x39, fieldCount(range) == 6 {
+            return .link(try link(range, line: whole))
+        }
+        return nil
+    }
+
+    func server(_ range: Range<Int>, line: Range<Int>) throws(CIPSTATUSDecodingError) -> ServerStatus {
+        var result: ServerStatus?
+        withFields(range) { fields, _ in
+            guard fields.count >= 4, fields[2].count > 0, let port = integer(fields[2]) else { return }
+            let bearer = fields[1].isEmpty ? 0 : integer(fields[1])
+            guard let bearer else { return }
+            result = ServerStatus(bearer: bearer, port: port, state: StateWords.normalize(text(fields[3])))
+        }
+        guard let result else { throw .malformedServer(text(line)) }
+        return result
+    }
+
+    /// The link in `range`, the fields of a link line after any `C:` or `+CIPSTATUS:` prefix.
+    func link(_ range: Range<Int>, line: Range<Int>) throws(CIPSTATUSDecodingError) -> LinkStatus {
+        var result: LinkStatus?
+        withFields(range) { fields, quotes in
+            guard fields.count == 6, quotes.isMultiple(of: 2), let number = integer(fields[0]),
+                !fields.contains(where: { field in field.contains { bytes[$0] == Self.quote } })
+            else { return }
+            let state = fields[5].isEmpty
+                ? ClientState.unknown("") : word(fields[5], ClientState.known, \.rawValue, ClientState.init(word:))
+            result = LinkStatus(
+                number: number,
+                bearer: integer(fields[1]),
+                transport: transport(fields[2]),
+                address: text(fields[3]),
+                port: integer(fields[4]),
+                state: state
+            )
+        }
+        guard let result else { throw .malformedLink(text(line)) }
+        return result
+    }
+
+    func fieldCount(_ range: Range<Int>) -> Int {
+        var count = 0
+        withFields(range) { fields, _ in count = fields.count }
+        return count
+    }
+
+    /// Calls `body` with the fields of `range` (split on commas outside quotes, each without its
+    /// surrounding spaces and quotes) and the number of quotes seen. At most 8 fields are kept.
+    func withFields(_ range: Range<Int>, _ body: (UnsafeMutableBufferPointer<Range<Int>>, Int) -> Void) {
+        withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 8) { storage in
+            var count = 0
+            var quotes = 0
+            var inQuotes = false
+            var start = range.lowerBound
+            for index in range.lowerBound...range.upperBound {
+                if index < range.upperBound {
+                    let byte = bytes[index]
+                    if byte == Self.quote {
+                        inQuotes.toggle()
+                        quotes += 1
+                        continue
+                    }
+                    if byte != Self.comma || inQuotes { continue }
+                }
+                guard count < 8 else {
+                    count += 1
+                    break
+                }
+                storage[count] = unquote(start..<index)
+                count += 1
+                start = index + 1
+            }
+            body(UnsafeMutableBufferPointer(rebasing: storage[0..<min(count, 8)]), count > 8 ? 9 : quotes)
+        }
+    }
+
+    func unquote(_ field: Range<Int>) -> Range<Int> {
+        var range = trim(field)
+        if let first = range.first, bytes[first] == Self.quote { range = first + 1..<range.upperBound }
+        if let last = range.last, bytes[last] == Self.quote { range = range.lowerBound..<last }
+        return trim(range)
+    }
+
+    func trim(_ range: Range<Int>) -> Range<Int> {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
+        while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+        return lower..<upper
+    }
+
+    func hasPrefix(_ range: Range<Int>, _ prefix: StaticString) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard range.count >= count else { return false }
+        let start = prefix.utf8Start
+        for offset in 0..<count where upper(bytes[range.lowerBound + offset]) != start[offset] { return false }
+        return true
+    }
+
+    func upper(_ byte: UInt8) -> UInt8 { byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte }
+
+    /// An optionally signed decimal integer filling the whole range.
+    func integer(_ range: Range<Int>) -> Int? {
+        guard !range.isEmpty else { return nil }
+        var index = range.lowerBound
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+            negative = bytes[index] == UInt8(ascii: "-")
+            index += 1
+        }
+        guard index < range.upperBound, range.upperBound - index <= 18 else { return nil }
+        var value = 0
+        while index < range.upperBound {
+            let digit = bytes[index] &- 0x30
+            guard digit <= 9 else { return nil }
+            value = value * 10 + Int(digit)
+            index += 1
+        }
+        return negative ? -value : value
+    }
+
+    func transport(_ range: Range<Int>) -> TransportProtocol? {
+        guard range.count == 3 else { return nil }
+        if hasPrefix(range, "TCP") { return .tcp }
+        if hasPrefix(range, "UDP") { return .udp }
+        return nil
+    }
+
+    /// The state whose word is exactly the bytes in `range`; otherwise the normalising, tolerant path.
+    func word<State>(
+        _ range: Range<Int>, _ known: [State], _ raw: KeyPath<State, String>, _ fallback: (String) -> State
+    ) -> State {
+        for state in known {
+            let candidate = state[keyPath: raw].utf8
+            if candidate.count == range.count, zip(candidate, bytes[range]).allSatisfy({ $0 == $1 }) { return state }
+        }
+        return fallback(text(range))
     }
 }
