@@ -64,7 +64,8 @@ let package = Package(
         .testTarget(
             name: "ModemEmulatorTests",
             dependencies: [
-                "ModemEmulator",
+                "ModemEmulator", "ModemCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

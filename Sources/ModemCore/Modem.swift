@@ -33,6 +33,8 @@ public struct Modem: Sendable {
     var outbox = Outbox()
     /// A command line is being executed: URCs wait until its final result code is out.
     var executingCommands = false
+    /// The commands of the line being parsed, kept to reuse its storage.
+    var commandScratch: [ATCommand] = []
 
     /// Number of links in multi-connection mode (SIM800: 0–5).
     public static let linkCount = 6
@@ -56,6 +58,48 @@ public struct Modem: Sendable {
             process(&input)
         }
         return finish()
+    }
+
+    /// ``serialReceived(_:)`` appending to a caller's buffers: bytes for the serial line go to
+    /// `output.serial`, every other action to `output.actions`. With the buffers reused across
+    /// calls, answering a command such as `AT+CIPSTATUS` allocates nothing.
+    public mutating func serialReceived(_ bytes: [UInt8], into output: inout ModemOutput) {
+        begin(&output)
+        if activity.isWaiting {
+            queueInput(bytes)
+        } else {
+            var input = bytes[...]
+            process(&input)
+        }
+        end(&output)
+    }
+
+    /// ``handle(_:)`` appending to a caller's buffers, as ``serialReceived(_:into:)`` does.
+    public mutating func handle(_ event: NetworkEvent, into output: inout ModemOutput) {
+        begin(&output)
+        networkEvent(event)
+        end(&output)
+    }
+
+    /// ``timerFired(_:)`` appending to a caller's buffers, as ``serialReceived(_:into:)`` does.
+    public mutating func timerFired(_ timer: ModemTimer, into output: inout ModemOutput) {
+        begin(&output)
+        timerEvent(timer)
+        end(&output)
+    }
+
+    private mutating func begin(_ output: inout ModemOutput) {
+        swap(&outbox.bytes, &output.serial)
+        swap(&outbox.actions, &output.actions)
+        outbox.separateSerial = true
+    }
+
+    private mutating func end(_ output: inout ModemOutput) {
+        resumeInput()
+        if activity.isIdle { flushHeldOutput() }
+        outbox.separateSerial = false
+        swap(&outbox.bytes, &output.serial)
+        swap(&outbox.actions, &output.actions)
     }
 
     /// Something the network did.
@@ -188,7 +232,7 @@ public struct Modem: Sendable {
         links.contains { $0?.id == connection && $0?.readingPaused == true }
     }
 
-    private mutating func queueInput(_ bytes: some Collection<UInt8>) {
+    mutating func queueInput(_ bytes: some Collection<UInt8>) {
         let room = max(0, configuration.pendingInputLimit - pendingInput.count)
         pendingInput.append(contentsOf: bytes.prefix(room))
     }
@@ -204,10 +248,10 @@ public struct Modem: Sendable {
             }
             let phase = reader.phase
             let before = input
-            let event = reader.read(&input)
+            let frame = reader.nextFrame(&input)
             echo(before[before.startIndex..<input.startIndex], phase: phase)
-            guard let event else { return }
-            frameReceived(event)
+            guard let frame else { return }
+            frameReceived(frame)
         }
     }
 
@@ -223,22 +267,27 @@ public struct Modem: Sendable {
         }
     }
 
-    private mutating func frameReceived(_ event: SerialLineReader.Event) {
-        switch event {
-        case .line(let bytes):
-            let commands: [ATCommand]
-            do {
-                commands = try ATCommandParser.parse(bytes)
-            } catch {
-                fail(nil)
-                return
+    private mutating func frameReceived(_ frame: SerialLineReader.Frame) {
+        switch frame {
+        case .line:
+            // Parse in place into a reused array: no allocation on the steady-state path.
+            var commands = commandScratch
+            commandScratch = []
+            commands.removeAll(keepingCapacity: true)
+            let parsed = reader.withFrameBytes { bytes in
+                Result { () throws(ATSyntaxError) in try ATCommandParser.parse(bytes, into: &commands) }
             }
-            run(commands[...])
-            if activity.isIdle { flushHeldOutput() }
+            if case .success = parsed {
+                run(commands[...])
+                if activity.isIdle { flushHeldOutput() }
+            } else {
+                fail(nil)
+            }
+            commandScratch = commands
         case .lineTooLong:
             fail(nil)
-        case .data(let bytes):
-            dataReceived(bytes)
+        case .data:
+            dataReceived(reader.frameBytes)
         case .dataCancelled:
             sendCancelled()
         }
@@ -374,13 +423,31 @@ struct Server: Equatable, Sendable {
     var listening: Bool
 }
 
+/// What the modem produced for a runtime that reuses its buffers (``Modem/serialReceived(_:into:)``).
+public struct ModemOutput: Sendable {
+    /// Bytes to write to the serial line, in order.
+    public var serial: [UInt8] = []
+    /// Every other action, in order. Never contains ``ModemAction/write(_:)``.
+    public var actions: [ModemAction] = []
+
+    public init() {}
+
+    /// Empties both buffers, keeping their storage.
+    public mutating func removeAll() {
+        serial.removeAll(keepingCapacity: true)
+        actions.removeAll(keepingCapacity: true)
+    }
+}
+
 /// Bytes and actions produced by one input.
 struct Outbox: Sendable {
     var bytes: [UInt8] = []
     var actions: [ModemAction] = []
+    /// Serial bytes stay in ``bytes`` instead of becoming `.write` actions.
+    var separateSerial = false
 
     mutating func flushBytes() {
-        guard !bytes.isEmpty else { return }
+        guard !separateSerial, !bytes.isEmpty else { return }
         actions.append(.write(bytes))
         bytes.removeAll(keepingCapacity: true)
     }

@@ -151,10 +151,34 @@ extension Modem {
         return ServerStatus(bearer: server.bearer, port: server.port)
     }
 
+    /// The status of links 0–5 in order, without building an array.
+    var linkStatuses: LinkStatuses { LinkStatuses(links: links) }
+
     func linkStatus(_ number: Int) -> LinkStatus {
         guard let link = links[number] else { return .unused(number) }
         var status = link.status
         status.number = number
         return status
+    }
+}
+
+/// The links of a modem as `AT+CIPSTATUS` reports them, read in place.
+struct LinkStatuses: Sequence {
+    let links: [Link?]
+
+    func makeIterator() -> Iterator { Iterator(links: links) }
+
+    struct Iterator: IteratorProtocol {
+        let links: [Link?]
+        var number = 0
+
+        mutating func next() -> LinkStatus? {
+            guard number < links.count else { return nil }
+            defer { number += 1 }
+            guard let link = links[number] else { return .unused(number) }
+            var status = link.status
+            status.number = number
+            return status
+        }
     }
 }

@@ -20,8 +20,20 @@ public enum ATSyntaxError: Error, Equatable, Sendable {
 public enum ATCommandParser {
     /// Parses `line` (without its CR).
     public static func parse(_ line: some Collection<UInt8>) throws(ATSyntaxError) -> [ATCommand] {
-        var scanner = Scanner(bytes: Array(line))
-        return try scanner.parseLine()
+        var commands: [ATCommand] = []
+        try Array(line).withUnsafeBufferPointer { bytes in
+            Result { () throws(ATSyntaxError) in try parse(bytes, into: &commands) }
+        }.get()
+        return commands
+    }
+
+    /// Parses `line` (without its CR), appending its commands to `commands`. Reusing one array
+    /// across lines keeps the modem's steady state free of allocations.
+    public static func parse(
+        _ line: UnsafeBufferPointer<UInt8>, into commands: inout [ATCommand]
+    ) throws(ATSyntaxError) {
+        var scanner = Scanner(bytes: line)
+        try scanner.parseLine(into: &commands)
     }
 
     /// Parses `line` (without its CR).
@@ -31,10 +43,10 @@ public enum ATCommandParser {
 }
 
 private struct Scanner {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    init(bytes: [UInt8]) {
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
@@ -47,16 +59,15 @@ private struct Scanner {
         while let byte = current, byte == Self.space { index += 1 }
     }
 
-    mutating func parseLine() throws(ATSyntaxError) -> [ATCommand] {
+    mutating func parseLine(into commands: inout [ATCommand]) throws(ATSyntaxError) {
         skipSpaces()
         guard index + 2 <= bytes.count,
             upper(bytes[index]) == UInt8(ascii: "A"), upper(bytes[index + 1]) == UInt8(ascii: "T")
         else { throw .missingPrefix }
         index += 2
-        var commands: [ATCommand] = []
         while true {
             skipSpaces()
-            guard let byte = current else { return commands }
+            guard let byte = current else { return }
             if byte == UInt8(ascii: ";") {
                 index += 1
                 continue
@@ -80,6 +91,14 @@ private struct Scanner {
 
     func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
+    /// The bytes in `range` in upper case, as a `String` (names fit a small string: no allocation).
+    func name(_ range: Range<Int>) -> String {
+        String(unsafeUninitializedCapacity: range.count) { buffer in
+            for (offset, byte) in bytes[range].enumerated() { buffer[offset] = upper(byte) }
+            return range.count
+        }
+    }
+
     /// The error for the byte at `offset` (or the end of the line): ``ATSyntaxError/invalidByte(offset:)``
     /// for a byte outside printable ASCII, ``ATSyntaxError/unexpectedCharacter(offset:)`` otherwise.
     func unexpected(at offset: Int) -> ATSyntaxError {
@@ -88,14 +107,11 @@ private struct Scanner {
     }
 
     mutating func parseExtended() throws(ATSyntaxError) -> ATCommand {
-        var name: [UInt8] = [bytes[index]]
+        let start = index
         index += 1
-        while let byte = current, isLetter(byte) || isDigit(byte) || byte == UInt8(ascii: "_") {
-            name.append(upper(byte))
-            index += 1
-        }
-        guard name.count > 1 else { throw unexpected(at: index) }
-        let commandName = String(decoding: name, as: UTF8.self)
+        while let byte = current, isLetter(byte) || isDigit(byte) || byte == UInt8(ascii: "_") { index += 1 }
+        guard index - start > 1 else { throw unexpected(at: index) }
+        let commandName = name(start..<index)
         skipSpaces()
         guard let byte = current, byte != UInt8(ascii: ";") else {
             return ATCommand(name: commandName, form: .execute)
@@ -131,11 +147,11 @@ private struct Scanner {
                 let start = index
                 while let byte = current, byte != Self.quote { index += 1 }
                 guard current == Self.quote else { throw .unterminatedString }
-                argument = .string(String(decoding: bytes[start..<index], as: UTF8.self))
+                argument = .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
                 index += 1
                 skipSpaces()
             } else {
-                var token: [UInt8] = []
+                var token = ""
                 while let byte = current, byte != UInt8(ascii: ","), byte != UInt8(ascii: ";") {
                     guard byte > 0x20, byte < 0x7F, byte != Self.quote else {
                         if byte == Self.space {
@@ -144,10 +160,10 @@ private struct Scanner {
                         }
                         throw unexpected(at: index)
                     }
-                    token.append(byte)
+                    token.unicodeScalars.append(Unicode.Scalar(byte))
                     index += 1
                 }
-                if !token.isEmpty { argument = .token(String(decoding: token, as: UTF8.self)) }
+                if !token.isEmpty { argument = .token(token) }
             }
             arguments.append(argument)
             guard let byte = current else { return arguments }
@@ -160,26 +176,23 @@ private struct Scanner {
     mutating func parseBasic() throws(ATSyntaxError) -> ATCommand {
         let start = index
         guard let first = current else { throw unexpected(at: index) }
-        var name: [UInt8]
         if first == UInt8(ascii: "&") {
             index += 1
             guard let letter = current, isLetter(letter) else { throw unexpected(at: index) }
-            name = [first, upper(letter)]
             index += 1
         } else if isLetter(first) {
-            name = [upper(first)]
             index += 1
         } else {
             throw unexpected(at: start)
         }
-        let letter = name.last!
+        let single = index - start == 1
+        let letter = upper(bytes[index - 1])
         // S-parameters: S<n>?, S<n>=<value>
-        if name.count == 1, letter == UInt8(ascii: "S") {
+        if single, letter == UInt8(ascii: "S") {
             let digitsStart = index
             while let byte = current, isDigit(byte) { index += 1 }
             guard index > digitsStart, index - digitsStart <= 3 else { throw unexpected(at: index) }
-            name.append(contentsOf: bytes[digitsStart..<index])
-            let commandName = String(decoding: name, as: UTF8.self)
+            let commandName = name(start..<index)
             skipSpaces()
             if current == UInt8(ascii: "?") {
                 index += 1
@@ -198,12 +211,12 @@ private struct Scanner {
             return ATCommand(name: commandName, form: .execute)
         }
         // D (dial) takes the rest of the line as its dial string.
-        if name.count == 1, letter == UInt8(ascii: "D") {
-            let dial = String(decoding: bytes[index...], as: UTF8.self)
+        if single, letter == UInt8(ascii: "D") {
+            let dial = String(decoding: UnsafeBufferPointer(rebasing: bytes[index...]), as: UTF8.self)
             index = bytes.count
             return ATCommand(name: "D", form: .write([.token(dial)]))
         }
-        let commandName = String(decoding: name, as: UTF8.self)
+        let commandName = name(start..<index)
         skipSpaces()
         if let byte = current, isDigit(byte) {
             return ATCommand(name: commandName, form: .execute, value: try parseNumber())

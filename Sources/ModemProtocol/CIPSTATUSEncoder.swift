@@ -11,7 +11,9 @@ public enum StatusDialect: String, Sendable, CaseIterable {
 
 /// Renders a ``ConnectionStatus`` as the information lines of `AT+CIPSTATUS` in one dialect.
 ///
-/// The lines come without framing; the modem frames each as `\r\n<line>\r\n` after the `OK`.
+/// The byte API (``appendExecute(_:formatter:to:)``, ``appendLinkLine(_:formatter:to:)``) writes
+/// framed lines straight into an output buffer without allocating; the `String` API returns the
+/// same lines unframed, for tests and tools.
 public struct CIPSTATUSEncoder: Sendable {
     public let dialect: StatusDialect
 
@@ -26,32 +28,94 @@ public struct CIPSTATUSEncoder: Sendable {
             return ["STATE: " + state.rawValue]
         case .multi(let state, let server, let links):
             var lines = ["STATE: " + state.rawValue]
-            if dialect == .sim800, let server {
-                lines.append("S: 0,\(server.bearer),\"\(server.port)\",\"\(server.state)\"")
-            }
-            for link in links { lines.append("C: " + fields(link)) }
+            if dialect == .sim800, let server { lines.append(render { appendServer(server, to: &$0) }) }
+            for link in links { lines.append(render { appendLink("C: ", link, to: &$0) }) }
             return lines
         }
     }
 
     /// The line for `AT+CIPSTATUS=<n>`, sent before `OK`.
     public func linkLine(_ link: LinkStatus) -> String {
-        switch dialect {
-        case .sim800: "+CIPSTATUS: " + fields(link)
-        case .spec: fields(link)
+        render { appendLink(dialect == .sim800 ? "+CIPSTATUS: " : "", link, to: &$0) }
+    }
+
+    /// Appends the reply to `AT+CIPSTATUS` after its `OK`: the framed `STATE:` line, then in multi
+    /// mode the `S:`/`C:` lines as one block, one after the other without blank lines between them,
+    /// as real SIM800 modules send them (docs/research/real-logs.md, a).
+    public func appendExecute(
+        stateWord: String, server: ServerStatus?, links: some Sequence<LinkStatus>, multiConnection: Bool,
+        formatter: ResponseFormatter, to output: inout [UInt8]
+    ) {
+        formatter.appendLine(to: &output) { output in
+            output.append(contentsOf: "STATE: ".utf8)
+            output.append(contentsOf: stateWord.utf8)
+        }
+        guard multiConnection else { return }
+        formatter.appendLine(to: &output) { output in
+            var first = true
+            if dialect == .sim800, let server {
+                appendServer(server, to: &output)
+                first = false
+            }
+            for link in links {
+                if !first { output.append(contentsOf: "\r\n".utf8) }
+                first = false
+                appendLink("C: ", link, to: &output)
+            }
         }
     }
 
-    /// `<n>,<bearer>,"<TCP/UDP>","<IP address>",<port>,"<client state>"`, the port quoted in the sim800 dialect.
-    func fields(_ link: LinkStatus) -> String {
-        let bearer = link.bearer.map(String.init) ?? ""
-        let transport = link.transport?.rawValue ?? ""
-        let port = link.port.map(String.init) ?? ""
-        let renderedPort =
-            switch dialect {
-            case .sim800: "\"\(port)\""
-            case .spec: port
-            }
-        return "\(link.number),\(bearer),\"\(transport)\",\"\(link.address)\",\(renderedPort),\"\(link.state.rawValue)\""
+    /// Appends the framed line for `AT+CIPSTATUS=<n>`.
+    public func appendLinkLine(_ link: LinkStatus, formatter: ResponseFormatter, to output: inout [UInt8]) {
+        formatter.appendLine(to: &output) { appendLink(dialect == .sim800 ? "+CIPSTATUS: " : "", link, to: &$0) }
     }
+
+    private func render(_ body: (inout [UInt8]) -> Void) -> String {
+        var bytes: [UInt8] = []
+        body(&bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `S: 0,<bearer>,"<port>","<state>"`
+    private func appendServer(_ server: ServerStatus, to output: inout [UInt8]) {
+        output.append(contentsOf: "S: 0,".utf8)
+        appendDecimal(server.bearer, to: &output)
+        output.append(contentsOf: ",\"".utf8)
+        appendDecimal(server.port, to: &output)
+        output.append(contentsOf: "\",\"".utf8)
+        output.append(contentsOf: server.state.utf8)
+        output.append(UInt8(ascii: "\""))
+    }
+
+    /// `<prefix><n>,<bearer>,"<TCP/UDP>","<IP address>",<port>,"<client state>"`, the port quoted in
+    /// the sim800 dialect.
+    private func appendLink(_ prefix: StaticString, _ link: LinkStatus, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+        appendDecimal(link.number, to: &output)
+        output.append(UInt8(ascii: ","))
+        if let bearer = link.bearer { appendDecimal(bearer, to: &output) }
+        output.append(contentsOf: ",\"".utf8)
+        if let transport = link.transport { output.append(contentsOf: transport.rawValue.utf8) }
+        output.append(contentsOf: "\",\"".utf8)
+        output.append(contentsOf: link.address.utf8)
+        output.append(contentsOf: "\",".utf8)
+        let quotedPort = dialect == .sim800
+        if quotedPort { output.append(UInt8(ascii: "\"")) }
+        if let port = link.port { appendDecimal(port, to: &output) }
+        if quotedPort { output.append(UInt8(ascii: "\"")) }
+        output.append(contentsOf: ",\"".utf8)
+        output.append(contentsOf: link.state.rawValue.utf8)
+        output.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Appends the decimal digits of `value` without going through `String`.
+func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+    if value < 0 {
+        output.append(UInt8(ascii: "-"))
+        appendDecimal(-value, to: &output)
+        return
+    }
+    if value >= 10 { appendDecimal(value / 10, to: &output) }
+    output.append(UInt8(ascii: "0") + UInt8(value % 10))
 }

@@ -100,9 +100,18 @@ public struct ResponseFormatter: Sendable, Equatable {
 
     /// Appends an information line or an unsolicited result code.
     public func appendLine(_ text: some StringProtocol, to output: inout [UInt8]) {
-        if verbose { output.append(contentsOf: [0x0D, 0x0A]) }
-        output.append(contentsOf: text.utf8)
-        output.append(contentsOf: [0x0D, 0x0A])
+        appendLine(to: &output) { $0.append(contentsOf: text.utf8) }
+    }
+
+    /// Appends a line whose text `body` writes, framed like ``appendLine(_:to:)``.
+    public func appendLine(to output: inout [UInt8], _ body: (inout [UInt8]) -> Void) {
+        if verbose {
+            output.append(0x0D)
+            output.append(0x0A)
+        }
+        body(&output)
+        output.append(0x0D)
+        output.append(0x0A)
     }
 
     /// Appends a final result code.
@@ -110,7 +119,7 @@ public struct ResponseFormatter: Sendable, Equatable {
         if verbose {
             appendLine(code.text, to: &output)
         } else {
-            output.append(contentsOf: String(code.rawValue).utf8)
+            output.append(UInt8(ascii: "0") + UInt8(code.rawValue))
             output.append(0x0D)
         }
     }

@@ -45,7 +45,14 @@ public struct SerialLineReader: Sendable {
     /// The current phase.
     public private(set) var phase: Phase = .command
 
+    /// What ``nextFrame(_:)`` found; the bytes of a line or data frame are in ``frameBytes``.
+    public enum Frame: Equatable, Sendable {
+        case line, lineTooLong, data, dataCancelled
+    }
+
     private var buffer: [UInt8] = []
+    /// The buffer holds a finished frame, cleared when reading goes on.
+    private var frameReady = false
     private var overflowed = false
     private var previousWasCR = false
     private var skipLineFeed = false
@@ -61,6 +68,7 @@ public struct SerialLineReader: Sendable {
     public mutating func beginData(_ phase: Phase) {
         self.phase = phase
         buffer.removeAll(keepingCapacity: true)
+        frameReady = false
         overflowed = false
         skipLineFeed = previousWasCR
         if case .dataFixed(let length) = phase, length <= 0 {
@@ -75,7 +83,16 @@ public struct SerialLineReader: Sendable {
     }
 
     /// Whether bytes of an unfinished command line are held.
-    public var hasPartialLine: Bool { phase == .command && (!buffer.isEmpty || overflowed) }
+    public var hasPartialLine: Bool { phase == .command && !frameReady && (!buffer.isEmpty || overflowed) }
+
+    /// The bytes of the line or data frame ``nextFrame(_:)`` returned last; valid until the next
+    /// call of ``nextFrame(_:)`` or ``beginData(_:)``.
+    public var frameBytes: [UInt8] { frameReady ? buffer : [] }
+
+    /// Calls `body` with the bytes of the last line or data frame, without copying them.
+    public func withFrameBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        frameReady ? buffer.withUnsafeBufferPointer(body) : body(UnsafeBufferPointer(start: nil, count: 0))
+    }
 
     /// Consumes bytes from the front of `input` until one frame is complete or `input` is empty.
     ///
@@ -83,6 +100,22 @@ public struct SerialLineReader: Sendable {
     /// caller handles the frame (and may call ``beginData(_:)``) before reading on, so that the
     /// bytes after a command line are framed in the phase that command started.
     public mutating func read(_ input: inout ArraySlice<UInt8>) -> Event? {
+        switch nextFrame(&input) {
+        case .line: .line(buffer)
+        case .lineTooLong: .lineTooLong
+        case .data: .data(buffer)
+        case .dataCancelled: .dataCancelled
+        case nil: nil
+        }
+    }
+
+    /// ``read(_:)`` without copying the frame's bytes: they stay in ``frameBytes`` until reading
+    /// goes on. The modem's steady-state path uses this to parse a line in place.
+    public mutating func nextFrame(_ input: inout ArraySlice<UInt8>) -> Frame? {
+        if frameReady {
+            buffer.removeAll(keepingCapacity: true)
+            frameReady = false
+        }
         while let byte = input.first {
             input = input.dropFirst()
             if skipLineFeed {
@@ -94,7 +127,7 @@ public struct SerialLineReader: Sendable {
             }
             switch phase {
             case .command:
-                if let event = commandByte(byte) { return event }
+                if let frame = commandByte(byte) { return frame }
             case .dataUntilCtrlZ(let maximum):
                 previousWasCR = false
                 switch byte {
@@ -116,14 +149,13 @@ public struct SerialLineReader: Sendable {
         return nil
     }
 
-    private mutating func finishData() -> Event {
-        let data = buffer
-        buffer.removeAll(keepingCapacity: true)
+    private mutating func finishData() -> Frame {
         phase = .command
-        return .data(data)
+        frameReady = true
+        return .data
     }
 
-    private mutating func commandByte(_ byte: UInt8) -> Event? {
+    private mutating func commandByte(_ byte: UInt8) -> Frame? {
         defer { previousWasCR = byte == Self.carriageReturn }
         switch byte {
         case Self.carriageReturn:
@@ -148,14 +180,13 @@ public struct SerialLineReader: Sendable {
         }
     }
 
-    private mutating func endLine() -> Event? {
+    private mutating func endLine() -> Frame? {
         if overflowed {
             overflowed = false
             return .lineTooLong
         }
         guard !buffer.isEmpty else { return nil }
-        let line = buffer
-        buffer.removeAll(keepingCapacity: true)
-        return .line(line)
+        frameReady = true
+        return .line
     }
 }

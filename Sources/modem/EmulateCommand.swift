@@ -1,11 +1,207 @@
 import ArgumentParser
+import Logging
+import ModemEmulator
+import ModemProtocol
+import NIOPosix
+import ServiceLifecycle
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `modem emulate`: a virtual SIM800 on a pseudo-terminal, a TCP port or stdio.
 struct EmulateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "emulate", abstract: "Run a virtual modem.")
-    func run() async throws { throw CleanExit.message("not yet implemented") }
+    static let configuration = CommandConfiguration(
+        commandName: "emulate",
+        abstract: "Run a virtual SIM800-class modem whose links are real sockets.",
+        discussion: """
+            Exactly one of --pty, --listen or --stdio. With --pty the device path is the first line on \
+            stdout. Durations take ms, s or m (250ms, 1.5s); a bare number is milliseconds. \
+            --trace writes one line per chunk: '<unix seconds>.<micros> <rx|tx> <hex>' (rx: host to modem).
+            """
+    )
+
+    @Flag(help: "Serial line on a new pseudo-terminal; its path is printed first on stdout.")
+    var pty = false
+
+    @Option(help: ArgumentHelp("With --pty: also make a symlink to the device (removed on exit).", valueName: "path"))
+    var link: String?
+
+    @Option(help: ArgumentHelp("Serial line as raw TCP, one client at a time (a second one is refused).", valueName: "host:port"))
+    var listen: String?
+
+    @Flag(help: "Serial line on stdin/stdout; logs go to stderr.")
+    var stdio = false
+
+    @Option(help: "With --listen: run N independent modems, modem i on port+i.")
+    var count = 1
+
+    @Option(help: "How AT+CIPSTATUS is rendered: sim800 or spec.")
+    var dialect: String = "sim800"
+
+    @Option(help: "Pace output to the host at this UART rate (10 bits a byte); default unpaced.")
+    var baud: Int?
+
+    @Option(help: "Echo after power-on: on or off.")
+    var echo: String = "on"
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Option(help: ArgumentHelp("Record every serial byte with a timestamp.", valueName: "file"))
+    var trace: String?
+
+    @Option(help: "The APN AT+CSTT without arguments uses.")
+    var apn: String?
+
+    @Option(help: "The local address the network assigns (AT+CIFSR).")
+    var localIP: String = "10.64.0.2"
+
+    @Option(help: "How long PDP context activation (AT+CIICR) takes.")
+    var activationDelay: String = "300ms"
+
+    @Option(help: "Extra time before each link's socket is opened.")
+    var connectDelay: String = "0ms"
+
+    @Option(help: "How long deregistering a UDP port takes after AT+CIPCLOSE.")
+    var udpCloseDelay: String = "0ms"
+
+    @Option(help: ArgumentHelp("Allow links only to this host, address or CIDR (repeatable).", valueName: "host|cidr"))
+    var allow: [String] = []
+
+    @Option(help: "The address AT+CIPSERVER listens on.")
+    var serverHost: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("A unix socket for `modem ctl` (mode 0600).", valueName: "path"))
+    var control: String?
+
+    func validate() throws {
+        let endpoints = [pty, listen != nil, stdio].filter { $0 }.count
+        guard endpoints == 1 else { throw ValidationError("Give exactly one of --pty, --listen HOST:PORT or --stdio.") }
+        if link != nil, !pty { throw ValidationError("--link works with --pty only.") }
+        if count != 1, listen == nil { throw ValidationError("--count needs --listen HOST:BASEPORT.") }
+        guard (1...1000).contains(count) else { throw ValidationError("--count must be 1 to 1000.") }
+        _ = try options()
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "modem.emulate")
+        let emulator = try Emulator(options: try options(), logger: logger)
+        let addresses = try await emulator.start()
+        if pty, let first = addresses.first {
+            print(first)
+            fflush(nil)  // all streams: the path line must reach a pipe before anything else happens
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    // The stdio line ending (stdin EOF) ends the run as a signal would.
+                    .init(service: EmulatorService(emulator: emulator), successTerminationBehavior: .gracefullyShutdownGroup)
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    private func options() throws -> EmulatorOptions {
+        var options = EmulatorOptions()
+        if pty {
+            options.serial = .pty(link: link)
+        } else if let listen {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                (0...65535).contains(port), colon > listen.startIndex
+            else { throw ValidationError("--listen: '\(listen)' is not HOST:PORT (for example 127.0.0.1:7000).") }
+            guard port == 0 || port + count - 1 <= 65535 else { throw ValidationError("--listen: ports run past 65535.") }
+            options.serial = .listen(host: String(listen[..<colon]), port: port)
+        } else {
+            options.serial = .stdio
+        }
+        options.count = count
+        options.controlPath = control
+        var configuration = EmulatorConfiguration()
+        guard let dialect = StatusDialect(rawValue: dialect) else {
+            throw ValidationError("--dialect must be one of: \(StatusDialect.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        configuration.modem.dialect = dialect
+        switch echo.lowercased() {
+        case "on": configuration.modem.echo = true
+        case "off": configuration.modem.echo = false
+        default: throw ValidationError("--echo must be on or off.")
+        }
+        if let baud {
+            guard baud >= 10 else { throw ValidationError("--baud must be at least 10.") }
+            configuration.baudRate = baud
+        }
+        guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical.")
+        }
+        configuration.tracePath = trace
+        if let apn { configuration.modem.defaultAPN = apn }
+        configuration.localAddress = localIP
+        configuration.activationDelay = try duration(activationDelay, "--activation-delay")
+        configuration.connectDelay = try duration(connectDelay, "--connect-delay")
+        configuration.udpCloseDelay = try duration(udpCloseDelay, "--udp-close-delay")
+        for entry in allow {
+            do {
+                try configuration.allowList.add(entry)
+            } catch {
+                throw ValidationError("--allow: \(error)")
+            }
+        }
+        configuration.serverBindHost = serverHost
+        options.modem = configuration
+        return options
+    }
+
+    private func duration(_ text: String, _ option: String) throws -> Duration {
+        guard let value = DurationParser.parse(text) else {
+            throw ValidationError("\(option): '\(text)' is not a duration (250ms, 1.5s, 2m or milliseconds).")
+        }
+        return value
+    }
 }
 
+/// `modem ctl`: one request to a running emulator's control socket; prints the JSON reply.
 struct ControlCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ctl", abstract: "Control a running virtual modem.")
-    func run() async throws { throw CleanExit.message("not yet implemented") }
+    static let configuration = CommandConfiguration(
+        commandName: "ctl",
+        abstract: "Control a running virtual modem.",
+        discussion: """
+            Commands: status, pdp-deact, fail-activation on|off, refuse-connects on|off, \
+            remote-close <n>, reset, noise <bytes>. Prints the reply (one JSON object); exits 1 when it \
+            reports an error.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The emulator's control socket.", valueName: "path"))
+    var control: String
+
+    @Option(help: "Which modem of a --count run (default 0).")
+    var modem: Int?
+
+    @Argument(help: "The command.")
+    var command: String
+
+    @Argument(help: "Its arguments.")
+    var arguments: [String] = []
+
+    func run() async throws {
+        let request = ControlRequest(command: command, arguments: arguments, modem: modem)
+        let reply: String
+        do {
+            reply = try await ControlClient.send(request, to: control)
+        } catch {
+            throw ValidationError("cannot reach the emulator at \(control): \(error)")
+        }
+        print(reply)
+        if !reply.contains(#""ok":true"#) { throw ExitCode(1) }
+    }
 }

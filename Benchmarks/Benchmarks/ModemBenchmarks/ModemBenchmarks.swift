@@ -64,20 +64,40 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("Core: AT+CIPSTATUS parse, handle, encode (6 links)") { benchmark in
         var modem = busyModem()
+        var output = ModemOutput()
         let command = Array("AT+CIPSTATUS\r".utf8)
+        modem.serialReceived(command, into: &output)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(modem.serialReceived(command))
+            output.removeAll()
+            modem.serialReceived(command, into: &output)
+            blackHole(output.serial.count)
+        }
+    }
+
+    Benchmark("Core: AT+CIPSTATUS=3 (one link)") { benchmark in
+        var modem = busyModem()
+        var output = ModemOutput()
+        let command = Array("AT+CIPSTATUS=3\r".utf8)
+        modem.serialReceived(command, into: &output)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            output.removeAll()
+            modem.serialReceived(command, into: &output)
+            blackHole(output.serial.count)
         }
     }
 
     Benchmark("Core: AT (parse, handle, OK)") { benchmark in
         var modem = Modem()
-        _ = modem.serialReceived(Array("ATE0\r".utf8))
+        var output = ModemOutput()
+        modem.serialReceived(Array("ATE0\r".utf8), into: &output)
         let command = Array("AT\r".utf8)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            blackHole(modem.serialReceived(command))
+            output.removeAll()
+            modem.serialReceived(command, into: &output)
+            blackHole(output.serial.count)
         }
     }
 }

@@ -164,16 +164,17 @@ extension Modem {
         case .read: return .error(nil)
         case .execute:
             settings.formatter.appendResult(.ok, to: &outbox.bytes)
-            let lines = encoder.executeLines(status)
-            info(lines[0])
-            // Real SIM800: the S:/C: lines follow one another without blank lines between them.
-            if lines.count > 1 { info(lines.dropFirst().joined(separator: "\r\n")) }
+            let multi = settings.multiConnection
+            encoder.appendExecute(
+                stateWord: multi ? multiState.rawValue : singleState.rawValue, server: serverStatus,
+                links: linkStatuses, multiConnection: multi,
+                formatter: settings.formatter, to: &outbox.bytes)
             return .noResult
         case .write:
             guard settings.multiConnection, let number = command.singleInteger(in: 0...(Self.linkCount - 1)) else {
                 return .error(.operationNotAllowed)
             }
-            info(encoder.linkLine(linkStatus(number)))
+            encoder.appendLinkLine(linkStatus(number), formatter: settings.formatter, to: &outbox.bytes)
             return .ok
         }
     }

@@ -1,0 +1,318 @@
+import Logging
+import ModemProtocol
+import NIOCore
+import NIOPosix
+
+/// A connection to a SIM800-class module (or the emulator) that speaks its TCP/IP command set
+/// (SIM800 Series AT Command Manual, chapter 8) and returns values instead of strings.
+///
+/// Commands are queued and sent one at a time; each waits for its final result or its time
+/// (``CommandTimeouts``). Unsolicited result codes are delivered on ``unsolicitedResults()`` as they
+/// arrive, also in the middle of a reply. After a timeout the next command first resynchronises
+/// with `AT`. All methods may be called from any task.
+public final class ModemClient: Sendable {
+    /// Where the module is.
+    public let endpoint: ModemEndpoint
+    private let channel: any Channel
+    private let handler: NIOLoopBound<CommandEngineHandler>
+
+    private init(endpoint: ModemEndpoint, channel: any Channel, handler: NIOLoopBound<CommandEngineHandler>) {
+        self.endpoint = endpoint
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// Opens the serial device or TCP socket. Nothing is sent to the module yet; call ``probe()``
+    /// to check that an AT modem answers.
+    public static func open(
+        _ endpoint: ModemEndpoint,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "ModemClient")
+    ) async throws(ModemClientError) -> ModemClient {
+        let channel = try await endpoint.openChannel(group: eventLoopGroup, logger: logger)
+        let loop = channel.eventLoop
+        do {
+            let handler = try await loop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: CommandEngineHandler.self), eventLoop: loop)
+            }.get()
+            return ModemClient(endpoint: endpoint, channel: channel, handler: handler)
+        } catch {
+            channel.close(promise: nil)
+            throw .transportClosed
+        }
+    }
+
+    /// Closes the serial device or socket; commands still waiting fail with ``ModemClientError/transportClosed``.
+    /// The module itself is left as it is.
+    public func disconnect() async {
+        try? await channel.close()
+    }
+
+    // MARK: Commands
+
+    /// Sends `request` and returns its reply. A reply that ends in `ERROR` is returned, not thrown;
+    /// only a timeout, no answer or a closed transport throw.
+    public func run(_ request: ATRequest) async throws(ModemClientError) -> ATReply {
+        let promise = channel.eventLoop.makePromise(of: ATReply.self)
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.enqueue(request, promise: promise) }
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as ModemClientError {
+            throw error
+        } catch {
+            throw .transportClosed
+        }
+    }
+
+    /// Sends one command line as written (`AT+CSQ`) with its default timeout, and returns the reply,
+    /// `ERROR` included.
+    public func send(command: String, timeout: Duration? = nil) async throws(ModemClientError) -> ATReply {
+        try await run(ATRequest(command, timeout: timeout))
+    }
+
+    /// The unsolicited result codes from now on, until the transport closes. Each call returns a new
+    /// stream; results that arrive while nobody iterates are buffered (the newest 256).
+    public func unsolicitedResults() -> AsyncStream<UnsolicitedResult> {
+        subscribe(until: nil)
+    }
+
+    /// Checks that an AT modem answers: `AT` until `OK`.
+    ///
+    /// Throws ``ModemClientError/notAModem(received:)`` when the peer sends text but no `OK`, and
+    /// ``ModemClientError/noAnswer`` when it stays silent.
+    public func probe() async throws(ModemClientError) {
+        let (noise, continuation) = makeSubscription(until: nil)
+        var failure: ModemClientError
+        do {
+            let reply = try await run(ATRequest("AT", timeout: .seconds(1)))
+            if reply.result.isSuccess {
+                continuation.finish()
+                return
+            }
+            failure = .notAModem(received: reply.transcript)
+        } catch .timeout(_, let received) where !received.isEmpty {
+            failure = .notAModem(received: received.joined(separator: "\n"))
+        } catch {
+            failure = error
+        }
+        if case .timeout = failure {
+            // Once more, preceded by the engine's resync probes.
+            do {
+                _ = try await run(ATRequest("AT", timeout: .seconds(1)))
+                continuation.finish()
+                return
+            } catch {
+                failure = error
+            }
+        }
+        channel.eventLoop.execute { continuation.finish() }
+        var text: [String] = []
+        for await result in noise {
+            if case .other(let line) = result { text.append(line) }
+        }
+        switch failure {
+        case .noAnswer, .timeout, .transportClosed:
+            if !text.isEmpty { throw .notAModem(received: text.joined(separator: "\n")) }
+            throw failure == .transportClosed ? .transportClosed : .noAnswer
+        default:
+            throw failure
+        }
+    }
+
+    /// Sends `AT` until the module answers, after a timeout or on a line of unknown state.
+    public func resync() async throws(ModemClientError) {
+        _ = try await run(ATRequest("AT", timeout: CommandEngineStateMachine.probeTimeout))
+    }
+
+    // MARK: Status
+
+    /// Whether the module is in multi-connection mode (`AT+CIPMUX?`); `nil` when it does not say.
+    public func multiConnection() async throws(ModemClientError) -> Bool? {
+        let reply = try await run(ATRequest("AT+CIPMUX?"))
+        guard reply.result.isSuccess,
+            let line = reply.lines.first(where: { $0.hasPrefix("+CIPMUX:") }),
+            let value = Int(UnsolicitedResult.value(after: "+CIPMUX:", in: line))
+        else { return nil }
+        return value == 1
+    }
+
+    /// The module's TCP/IP state, and in multi-connection mode its server and links, as
+    /// `AT+CIPSTATUS` reports them (SIM800 manual §8.2.8, spec `CIPSTATUS.md`).
+    public func connectionStatus() async throws(ModemClientError) -> ConnectionStatus {
+        let multi = try await multiConnection()
+        let request = ATRequest("AT+CIPSTATUS", completion: .status(multiConnection: multi, linkCount: 6))
+        let reply = try await run(request)
+        try Self.require(reply)
+        do {
+            return try CIPSTATUSDecoder.decodeStatus(reply.lines.joined(separator: "\n"), multiConnection: multi)
+        } catch {
+            throw .unexpectedReply(command: request.line, reply: reply.transcript)
+        }
+    }
+
+    /// One link's status (`AT+CIPSTATUS=<n>`, multi-connection mode only).
+    public func linkStatus(_ n: Int) async throws(ModemClientError) -> LinkStatus {
+        let reply = try await run(ATRequest("AT+CIPSTATUS=\(n)"))
+        try Self.require(reply)
+        do {
+            return try CIPSTATUSDecoder.decodeLink(reply.lines.joined(separator: "\n"))
+        } catch {
+            throw .unexpectedReply(command: reply.command, reply: reply.transcript)
+        }
+    }
+
+    /// Status changes and unsolicited results as they happen: `AT+CIPSTATUS` every `interval`,
+    /// compared with the previous answer. The first element is ``StatusChange/initial(_:)``. A failed
+    /// poll is reported and polling goes on; the sequence ends when the transport closes or the
+    /// consumer stops iterating.
+    public func watch(every interval: Duration) -> AsyncStream<StatusChange> {
+        let (stream, continuation) = AsyncStream.makeStream(of: StatusChange.self)
+        let urcs = unsolicitedResults()
+        let forward = Task {
+            for await result in urcs { continuation.yield(.unsolicited(result)) }
+            continuation.finish()
+        }
+        let poll = Task {
+            var last: ConnectionStatus?
+            while !Task.isCancelled {
+                do throws(ModemClientError) {
+                    let status = try await connectionStatus()
+                    if let last {
+                        for change in StatusChange.changes(from: last, to: status) { continuation.yield(change) }
+                    } else {
+                        continuation.yield(.initial(status))
+                    }
+                    last = status
+                } catch .transportClosed {
+                    continuation.finish()
+                    return
+                } catch {
+                    continuation.yield(.pollFailed(error))
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+        continuation.onTermination = { _ in
+            forward.cancel()
+            poll.cancel()
+        }
+        return stream
+    }
+
+    // MARK: Lifecycle
+
+    /// Selects single (`false`) or multi-connection mode (`AT+CIPMUX`); only allowed in IP INITIAL.
+    public func setMultiConnection(_ enabled: Bool) async throws(ModemClientError) {
+        try Self.require(try await run(ATRequest("AT+CIPMUX=\(enabled ? 1 : 0)")))
+    }
+
+    /// Selects manual receive (`AT+CIPRXGET=1`): data waits in the module until ``receive(link:maxLength:)``
+    /// and is announced by ``UnsolicitedResult/dataAvailable(link:)``.
+    public func setManualReceive(_ enabled: Bool) async throws(ModemClientError) {
+        try Self.require(try await run(ATRequest("AT+CIPRXGET=\(enabled ? 1 : 0)")))
+    }
+
+    /// Brings up the GPRS context: `AT+CSTT` (IP START), `AT+CIICR` (IP GPRSACT, up to 85 s) and
+    /// `AT+CIFSR` (IP STATUS). Returns the local IP address.
+    public func attach(apn: String, user: String = "", password: String = "") async throws(ModemClientError) -> String {
+        try Self.require(try await run(ATRequest("AT+CSTT=\"\(apn)\",\"\(user)\",\"\(password)\"")))
+        try Self.require(try await run(ATRequest("AT+CIICR")))
+        let reply = try await run(ATRequest("AT+CIFSR"))
+        try Self.require(reply)
+        guard case .text(let address) = reply.result else {
+            throw .unexpectedReply(command: reply.command, reply: reply.transcript)
+        }
+        return address
+    }
+
+    /// Opens a connection (`AT+CIPSTART`) and waits for its outcome: returns on `CONNECT OK` (or
+    /// `ALREADY CONNECT`), throws ``ModemClientError/connectFailed(link:)`` on `CONNECT FAIL` and
+    /// ``ModemClientError/pdpDeactivated`` when the context is gone. `link` is `nil` in single mode.
+    public func connect(
+        link: Int? = nil, to host: String, port: Int, protocol transport: TransportProtocol = .tcp
+    ) async throws(ModemClientError) {
+        let deadline = CommandTimeouts.connectTimeout(multiConnection: link != nil)
+        let outcomes = subscribe(until: CommandTimeouts.timeout(for: ATRequest.lastCommand(of: "AT+CIPSTART")) + deadline)
+        let arguments = "\"\(transport.rawValue)\",\"\(host)\",\(port)"
+        let request = ATRequest("AT+CIPSTART=" + (link.map { "\($0)," } ?? "") + arguments)
+        try Self.require(try await run(request))
+        for await result in outcomes {
+            switch result {
+            case .connectOK(link), .alreadyConnected(link): return
+            case .connectFailed(link): throw .connectFailed(link: link)
+            case .pdpDeactivated: throw .pdpDeactivated
+            case .state(let word) where link == nil && SingleConnectionState(word: word) == .pdpDeact:
+                throw .pdpDeactivated
+            default: continue
+            }
+        }
+        if !channel.isActive { throw .transportClosed }
+        throw .timeout(command: request.line, received: [])
+    }
+
+    /// Sends `bytes` on a connected link (`AT+CIPSEND=[<n>,]<length>`, the `> ` prompt, the data)
+    /// and waits for `SEND OK` or `DATA ACCEPT`. `ERROR` before the prompt means the link is not
+    /// connected: ``ModemClientError/notConnected(link:)``.
+    public func send(_ bytes: [UInt8], link: Int? = nil) async throws(ModemClientError) {
+        precondition(!bytes.isEmpty, "send(_:link:) needs at least one byte")
+        let request = ATRequest("AT+CIPSEND=" + (link.map { "\($0)," } ?? "") + "\(bytes.count)", payload: bytes)
+        let reply = try await run(request)
+        switch reply.result {
+        case .error, .mobileEquipmentError(.operationNotAllowed, _): throw .notConnected(link: link)
+        default: try Self.require(reply)
+        }
+    }
+
+    /// Reads up to `maxLength` received bytes in manual receive mode (`AT+CIPRXGET=2`); empty when
+    /// nothing is waiting.
+    public func receive(link: Int? = nil, maxLength: Int = 1460) async throws(ModemClientError) -> [UInt8] {
+        let reply = try await run(ATRequest("AT+CIPRXGET=2," + (link.map { "\($0)," } ?? "") + "\(maxLength)"))
+        try Self.require(reply)
+        return reply.data
+    }
+
+    /// Closes a link (`AT+CIPCLOSE`, quick close with `quick`) and waits for `CLOSE OK`.
+    public func close(link: Int? = nil, quick: Bool = false) async throws(ModemClientError) {
+        let arguments = [link.map(String.init), quick ? "1" : nil].compactMap { $0 }
+        let line = "AT+CIPCLOSE" + (arguments.isEmpty ? "" : "=" + arguments.joined(separator: ","))
+        let reply = try await run(ATRequest(line))
+        switch reply.result {
+        case .error, .mobileEquipmentError(.operationNotAllowed, _): throw .notConnected(link: link)
+        default: try Self.require(reply)
+        }
+    }
+
+    /// Closes every link and releases the PDP context (`AT+CIPSHUT`, up to 65 s): back to IP INITIAL.
+    public func shut() async throws(ModemClientError) {
+        try Self.require(try await run(ATRequest("AT+CIPSHUT")))
+    }
+
+    // MARK: Helpers
+
+    static func require(_ reply: ATReply) throws(ModemClientError) {
+        guard reply.result.isSuccess else { throw .commandFailed(command: reply.command, result: reply.result) }
+    }
+
+    /// A new subscriber stream for unsolicited results, finished after `timeout` when given.
+    private func subscribe(until timeout: Duration?) -> AsyncStream<UnsolicitedResult> {
+        makeSubscription(until: timeout).stream
+    }
+
+    private func makeSubscription(
+        until timeout: Duration?
+    ) -> (stream: AsyncStream<UnsolicitedResult>, continuation: AsyncStream<UnsolicitedResult>.Continuation) {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: UnsolicitedResult.self, bufferingPolicy: .bufferingNewest(256))
+        let handler = self.handler
+        let loop = channel.eventLoop
+        loop.execute {
+            let key = handler.value.subscribe(continuation)
+            continuation.onTermination = { _ in loop.execute { handler.value.unsubscribe(key) } }
+            if let timeout {
+                loop.scheduleTask(in: TimeAmount(timeout)) { continuation.finish() }
+            }
+        }
+        return (stream, continuation)
+    }
+}

@@ -1,0 +1,80 @@
+import ModemProtocol
+
+/// What went wrong talking to a module, in cases a caller can act on.
+public enum ModemClientError: Error, Equatable, Sendable {
+    /// No final result within the command's time (``CommandTimeouts``); `received` holds the lines
+    /// that did arrive. The engine resynchronises with `AT` before the next command.
+    case timeout(command: String, received: [String])
+    /// After a timeout the module answered none of the `AT` probes: it is off, asleep, on another
+    /// baud rate, or not a modem.
+    case noAnswer
+    /// The module answered with an error (`ERROR`, `+CME ERROR`, `SEND FAIL`, …).
+    case commandFailed(command: String, result: FinalResult)
+    /// `CONNECT FAIL` (or `<n>, CONNECT FAIL`) after `AT+CIPSTART`; `link` is `nil` in single mode.
+    case connectFailed(link: Int?)
+    /// The link is not connected (the module refused to send on it or close it).
+    case notConnected(link: Int?)
+    /// The PDP context is gone (`+PDP: DEACT` / `STATE: PDP DEACT`); only `AT+CIPSHUT` recovers.
+    case pdpDeactivated
+    /// The serial port or socket closed.
+    case transportClosed
+    /// A reply the library could not read, with the command and the reply.
+    case unexpectedReply(command: String, reply: String)
+    /// The peer answers, but not like an AT modem (no `OK` to `AT`); `received` is what it sent.
+    case notAModem(received: String)
+    /// The serial device does not exist.
+    case deviceNotFound(path: String)
+    /// Another program has the serial device open (exclusive lock held).
+    case deviceBusy(path: String)
+    /// No permission to open the serial device (on Linux: join the `dialout` group).
+    case permissionDenied(path: String)
+    /// The path is not a terminal device.
+    case notATerminal(path: String)
+    /// The baud rate is not one of the standard rates.
+    case unsupportedBaudRate(Int)
+    /// The TCP connection could not be made.
+    case connectionFailed(host: String, port: Int, reason: String)
+    /// The serial device could not be configured.
+    case deviceError(path: String, reason: String)
+}
+
+extension ModemClientError: CustomStringConvertible {
+    /// A message for people: what was wrong and what to do.
+    public var description: String {
+        switch self {
+        case .timeout(let command, let received):
+            let seen = received.isEmpty ? "nothing" : received.joined(separator: " | ")
+            return "No reply to \(command) in time (received: \(seen)). Is the module powered and on this baud rate?"
+        case .noAnswer:
+            return "The module does not answer AT. Check power, wiring, the baud rate and that this is the modem's port."
+        case .commandFailed(let command, let result):
+            return "\(command) failed: \(result.text)"
+        case .connectFailed(let link):
+            return "CONNECT FAIL\(link.map { " on link \($0)" } ?? ""): the remote host did not accept the connection."
+        case .notConnected(let link):
+            return "Link\(link.map { " \($0)" } ?? "") is not connected."
+        case .pdpDeactivated:
+            return "The network released the PDP context (PDP DEACT); send AT+CIPSHUT and attach again."
+        case .transportClosed:
+            return "The connection to the modem closed."
+        case .unexpectedReply(let command, let reply):
+            return "Unexpected reply to \(command): \(reply)"
+        case .notAModem(let received):
+            return "The peer is not an AT modem: it answered AT with \(received.debugDescription)."
+        case .deviceNotFound(let path):
+            return "No such device: \(path). Is the module plugged in? (ls /dev/tty*)"
+        case .deviceBusy(let path):
+            return "\(path) is in use by another program (it holds an exclusive lock). Close it and retry."
+        case .permissionDenied(let path):
+            return "Permission denied opening \(path). Add yourself to the group that owns it (e.g. dialout)."
+        case .notATerminal(let path):
+            return "\(path) is not a serial device."
+        case .unsupportedBaudRate(let rate):
+            return "Unsupported baud rate \(rate); use one of \(SerialPort.standardBaudRates.map(String.init).joined(separator: ", "))."
+        case .connectionFailed(let host, let port, let reason):
+            return "Cannot connect to \(host):\(port): \(reason)"
+        case .deviceError(let path, let reason):
+            return "Cannot configure \(path): \(reason)"
+        }
+    }
+}

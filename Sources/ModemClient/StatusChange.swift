@@ -1,0 +1,48 @@
+import ModemProtocol
+
+/// One element of ``ModemClient/watch(every:)``.
+public enum StatusChange: Equatable, Sendable {
+    /// The first status read.
+    case initial(ConnectionStatus)
+    /// The module switched between single and multi-connection mode; the new status in full.
+    case modeChanged(ConnectionStatus)
+    /// The `STATE:` word changed.
+    case stateChanged(from: String, to: String)
+    /// The `S:` server line changed (multi mode).
+    case serverChanged(from: ServerStatus?, to: ServerStatus?)
+    /// A link's line changed (multi mode); `from` is `nil` for a link not listed before.
+    case linkChanged(from: LinkStatus?, to: LinkStatus)
+    /// An unsolicited result code arrived.
+    case unsolicited(UnsolicitedResult)
+    /// A poll failed (for example a timeout); polling goes on.
+    case pollFailed(ModemClientError)
+
+    /// The differences between two status readings, in the order state, server, links.
+    public static func changes(from old: ConnectionStatus, to new: ConnectionStatus) -> [StatusChange] {
+        switch (old, new) {
+        case (.single(let before), .single(let after)):
+            return before == after ? [] : [.stateChanged(from: before.rawValue, to: after.rawValue)]
+        case (.multi(let before, let oldServer, let oldLinks), .multi(let after, let newServer, let newLinks)):
+            var changes: [StatusChange] = []
+            if before != after { changes.append(.stateChanged(from: before.rawValue, to: after.rawValue)) }
+            if oldServer != newServer { changes.append(.serverChanged(from: oldServer, to: newServer)) }
+            for link in newLinks {
+                let previous = oldLinks.first { $0.number == link.number }
+                if previous != link { changes.append(.linkChanged(from: previous, to: link)) }
+            }
+            return changes
+        default:
+            return [.modeChanged(new)]
+        }
+    }
+}
+
+extension ConnectionStatus {
+    /// The `STATE:` word as the module printed it.
+    public var stateWord: String {
+        switch self {
+        case .single(let state): state.rawValue
+        case .multi(let state, _, _): state.rawValue
+        }
+    }
+}

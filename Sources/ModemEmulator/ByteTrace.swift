@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Records every byte on the serial line, for replay and bug reports (`--trace FILE`).
+///
+/// One line per chunk as it crossed the line: `<seconds>.<microseconds> <rx|tx> <hex>`, where the
+/// time is wall-clock seconds since the Unix epoch, `rx` is host → modem and `tx` modem → host, and
+/// `<hex>` is the bytes in lower-case hex without separators, e.g. `1718000000.123456 rx 41540d`.
+/// Used only on the modem's event loop.
+final class ByteTrace {
+    enum Direction: String {
+        case rx, tx
+    }
+
+    private let file: UnsafeMutablePointer<FILE>
+
+    /// Opens (truncates) `path`.
+    init(path: String) throws(EmulatorError) {
+        guard let file = fopen(path, "w") else { throw .cannotOpen(path, errno: errno) }
+        self.file = file
+    }
+
+    deinit {
+        fclose(file)
+    }
+
+    func record(_ direction: Direction, _ bytes: some Collection<UInt8>) {
+        guard !bytes.isEmpty else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let micros = String(now.tv_nsec / 1000)
+        var line = "\(now.tv_sec).\(String(repeating: "0", count: 6 - micros.count))\(micros) \(direction.rawValue) "
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(bytes.count * 2 + 1)
+        for byte in bytes {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        hex.append(0x0A)
+        line += String(decoding: hex, as: UTF8.self)
+        fputs(line, file)
+        fflush(file)
+    }
+}
+
+/// Failures of the emulator's own setup.
+public enum EmulatorError: Error, CustomStringConvertible {
+    /// A file could not be opened.
+    case cannotOpen(String, errno: Int32)
+    /// A pseudo-terminal call failed.
+    case pseudoTerminal(String, errno: Int32)
+    /// A symlink could not be made.
+    case cannotLink(String, errno: Int32)
+    /// A command line option combination that cannot work.
+    case invalidOption(String)
+    /// A control request named no existing modem or link.
+    case noSuchLink(Int)
+    case noSuchModem(Int)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let code): "cannot open \(path): \(String(cString: strerror(code)))"
+        case .pseudoTerminal(let call, let code): "\(call) failed: \(String(cString: strerror(code)))"
+        case .cannotLink(let path, let code): "cannot create the symlink \(path): \(String(cString: strerror(code)))"
+        case .invalidOption(let text): text
+        case .noSuchLink(let number): "link \(number) has no open socket"
+        case .noSuchModem(let index): "there is no modem \(index)"
+        }
+    }
+}

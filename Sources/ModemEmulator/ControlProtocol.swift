@@ -1,0 +1,183 @@
+import Foundation
+import ModemCore
+import ModemProtocol
+
+/// A request on the control socket: one JSON object per line, e.g.
+/// `{"command":"remote-close","arguments":["0"]}` or `{"command":"status","modem":2}`.
+///
+/// Commands: `status`, `pdp-deact`, `fail-activation on|off`, `refuse-connects on|off`,
+/// `remote-close <n>`, `reset`, `noise <bytes>`. `modem` picks one of `--count` modems (default 0).
+public struct ControlRequest: Codable, Sendable, Equatable {
+    public var command: String
+    public var arguments: [String]
+    public var modem: Int?
+
+    public init(command: String, arguments: [String] = [], modem: Int? = nil) {
+        self.command = command
+        self.arguments = arguments
+        self.modem = modem
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        command = try container.decode(String.self, forKey: .command)
+        arguments = try container.decodeIfPresent([String].self, forKey: .arguments) ?? []
+        modem = try container.decodeIfPresent(Int.self, forKey: .modem)
+    }
+}
+
+/// The answer to a ``ControlRequest``: `{"ok":true,…}` or `{"ok":false,"error":"…"}`.
+public struct ControlReply: Codable, Sendable, Equatable {
+    public var ok: Bool
+    public var error: String?
+    public var status: StatusReport?
+
+    public static func failure(_ message: String) -> ControlReply { ControlReply(ok: false, error: message) }
+}
+
+/// A modem's state as `status` reports it, built from the core's ``ModemCore/ModemSnapshot``.
+public struct StatusReport: Codable, Sendable, Equatable {
+    public struct Server: Codable, Sendable, Equatable {
+        public var port: Int
+        public var bearer: Int
+        public var state: String
+    }
+
+    public struct Link: Codable, Sendable, Equatable {
+        public var number: Int
+        public var bearer: Int?
+        public var transport: String?
+        public var address: String
+        public var port: Int?
+        public var state: String
+        public var unreadBytes: Int
+    }
+
+    public var modem: Int
+    /// `single` (`AT+CIPMUX=0`) or `multi`.
+    public var mode: String
+    /// The `STATE:` word of `AT+CIPSTATUS`.
+    public var state: String
+    public var localAddress: String?
+    public var apn: String
+    public var busy: Bool
+    public var echo: Bool
+    public var server: Server?
+    /// Multi mode: all six links. Single mode: none (the state word says it all).
+    public var links: [Link]
+    public var failActivation: Bool
+    public var refuseConnects: Bool
+
+    init(modem: Int, snapshot: ModemSnapshot, failActivation: Bool, refuseConnects: Bool) {
+        self.modem = modem
+        localAddress = snapshot.localAddress
+        apn = snapshot.apn
+        busy = snapshot.isBusy
+        echo = snapshot.settings.echo
+        self.failActivation = failActivation
+        self.refuseConnects = refuseConnects
+        switch snapshot.status {
+        case .single(let state):
+            mode = "single"
+            self.state = state.rawValue
+            links = []
+        case .multi(let state, let server, let links):
+            mode = "multi"
+            self.state = state.rawValue
+            self.server = server.map { Server(port: $0.port, bearer: $0.bearer, state: $0.state) }
+            self.links = links.map { link in
+                Link(
+                    number: link.number, bearer: link.bearer, transport: link.transport?.rawValue,
+                    address: link.address, port: link.port, state: link.state.rawValue,
+                    unreadBytes: snapshot.unreadBytes.indices.contains(link.number) ? snapshot.unreadBytes[link.number] : 0)
+            }
+        }
+    }
+}
+
+/// Carries out control requests on a set of modems.
+struct ControlDispatcher: Sendable {
+    let modems: [VirtualModem]
+
+    func handle(line: [UInt8]) async -> [UInt8] {
+        let reply: ControlReply
+        do {
+            let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
+            reply = await handle(request)
+        } catch {
+            reply = .failure("not a JSON request object: \(error)")
+        }
+        return ControlCoding.encode(reply)
+    }
+
+    func handle(_ request: ControlRequest) async -> ControlReply {
+        let index = request.modem ?? 0
+        guard modems.indices.contains(index) else { return .failure(EmulatorError.noSuchModem(index).description) }
+        let modem = modems[index]
+        let arguments = request.arguments
+        do {
+            switch request.command {
+            case "status":
+                return ControlReply(ok: true, status: try await modem.statusReport())
+            case "pdp-deact":
+                try await modem.deactivateContext()
+            case "fail-activation":
+                guard let on = Self.flag(arguments) else { return .failure("usage: fail-activation on|off") }
+                try await modem.setFailActivation(on)
+            case "refuse-connects":
+                guard let on = Self.flag(arguments) else { return .failure("usage: refuse-connects on|off") }
+                try await modem.setRefuseConnects(on)
+            case "remote-close":
+                guard arguments.count == 1, let number = Int(arguments[0]) else {
+                    return .failure("usage: remote-close <link number 0-5>")
+                }
+                try await modem.closeFromNetwork(link: number)
+            case "reset":
+                try await modem.reset()
+            case "noise":
+                guard arguments.count == 1, let count = Int(arguments[0]), (0...65536).contains(count) else {
+                    return .failure("usage: noise <bytes 0-65536>")
+                }
+                try await modem.injectNoise(count: count)
+            default:
+                return .failure(
+                    "unknown command '\(request.command)'; known: status, pdp-deact, fail-activation, refuse-connects, remote-close, reset, noise"
+                )
+            }
+            return ControlReply(ok: true)
+        } catch {
+            return .failure("\(error)")
+        }
+    }
+
+    private static func flag(_ arguments: [String]) -> Bool? {
+        guard arguments.count == 1 else { return nil }
+        switch arguments[0].lowercased() {
+        case "on", "1", "true": return true
+        case "off", "0", "false": return false
+        default: return nil
+        }
+    }
+}
+
+enum ControlCoding {
+    /// One JSON object and a newline.
+    static func encode(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var bytes = (try? Array(encoder.encode(value))) ?? Array(#"{"ok":false,"error":"encoding failed"}"#.utf8)
+        bytes.append(0x0A)
+        return bytes
+    }
+}
+
+extension VirtualModem {
+    /// The modem's state as the control socket reports it.
+    public func statusReport() async throws -> StatusReport {
+        let snapshot = try await snapshot()
+        let faults = try await faults()
+        return StatusReport(
+            modem: index, snapshot: snapshot, failActivation: faults.failActivation,
+            refuseConnects: faults.refuseConnects)
+    }
+}

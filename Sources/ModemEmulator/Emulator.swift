@@ -1,0 +1,124 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// What `modem emulate` runs: one or more modems, their serial endpoints and the control socket.
+public struct EmulatorOptions: Sendable {
+    /// Where the serial line is.
+    public var serial: SerialEndpointKind = .pty(link: nil)
+    /// How many independent modems (`--count`; only with `.listen`: modem i on port + i).
+    public var count = 1
+    /// The control socket (`--control PATH`).
+    public var controlPath: String?
+    /// Network simulation and limits, the same for every modem.
+    public var modem = EmulatorConfiguration()
+
+    public init() {}
+
+    /// Rejects combinations that cannot work.
+    public func validate() throws(EmulatorError) {
+        guard count >= 1 else { throw .invalidOption("--count must be at least 1") }
+        if count > 1 {
+            guard case .listen = serial else {
+                throw .invalidOption("--count needs --listen HOST:BASEPORT (one port per modem)")
+            }
+        }
+    }
+}
+
+/// A running set of virtual modems sharing one event loop group.
+///
+/// Each modem lives on one loop of the group (round robin), with all its channels; a modem at rest
+/// holds no thread, timer or buffer of its own beyond a few small arrays.
+public actor Emulator {
+    /// The modems, in `--count` order.
+    public nonisolated let modems: [VirtualModem]
+    private let options: EmulatorOptions
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private var endpoints: [SerialEndpoint] = []
+    private var control: ControlSocket?
+    private var stopped = false
+    private nonisolated let lineGone: AsyncStream<Void>
+    private nonisolated let lineGoneContinuation: AsyncStream<Void>.Continuation
+
+    public init(options: EmulatorOptions, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger)
+        throws(EmulatorError)
+    {
+        try options.validate()
+        self.options = options
+        self.group = group
+        self.logger = logger
+        var modems: [VirtualModem] = []
+        for index in 0..<options.count {
+            var configuration = options.modem
+            if options.count > 1, let path = configuration.tracePath { configuration.tracePath = "\(path).\(index)" }
+            modems.append(
+                try VirtualModem(index: index, configuration: configuration, eventLoop: group.next(), logger: logger))
+        }
+        self.modems = modems
+        (lineGone, lineGoneContinuation) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    /// Opens every serial endpoint and the control socket; returns where hosts find each modem.
+    @discardableResult
+    public func start() async throws -> [SerialEndpointAddress] {
+        do {
+            for modem in modems {
+                var kind = options.serial
+                if case .listen(let host, let port) = kind, port != 0 { kind = .listen(host: host, port: port + modem.index) }
+                let continuation = lineGoneContinuation
+                let endpoint = try await SerialEndpoint.open(kind, for: modem) {
+                    continuation.yield()
+                }
+                endpoints.append(endpoint)
+            }
+            if let path = options.controlPath {
+                control = try await ControlSocket.open(
+                    at: path, dispatcher: ControlDispatcher(modems: modems), group: group, logger: logger)
+            }
+        } catch {
+            await shutdown()
+            throw error
+        }
+        return addresses
+    }
+
+    /// Where hosts find each modem's serial line.
+    public var addresses: [SerialEndpointAddress] { endpoints.map(\.address) }
+
+    /// Returns when a PTY or stdio serial line ended for good (stdin closed), or the task is cancelled.
+    public nonisolated func waitUntilLineGone() async {
+        for await _ in lineGone { return }
+    }
+
+    /// Closes the control socket, the serial endpoints (removing a `--link` symlink) and every socket.
+    public func shutdown() async {
+        guard !stopped else { return }
+        stopped = true
+        await control?.close()
+        control = nil
+        for modem in modems { await modem.shutdown() }
+        for endpoint in endpoints { await endpoint.close() }
+        endpoints = []
+        lineGoneContinuation.finish()
+    }
+}
+
+/// Runs a started ``Emulator`` under swift-service-lifecycle: on SIGINT/SIGTERM (graceful shutdown),
+/// or when the stdio line ends, everything is closed and the symlink and control socket are removed.
+public struct EmulatorService: Service {
+    private let emulator: Emulator
+
+    public init(emulator: Emulator) {
+        self.emulator = emulator
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await emulator.waitUntilLineGone()
+        }
+        await emulator.shutdown()
+    }
+}

@@ -1,0 +1,59 @@
+import ModemCore
+import ModemProtocol
+import NIOCore
+
+/// How one virtual modem behaves beyond what AT commands control: the simulated network and the
+/// limits the runtime keeps. The protocol itself is ``ModemCore/Modem``'s; nothing here changes a reply.
+public struct EmulatorConfiguration: Sendable {
+    /// The state machine's own settings (dialect, power-on echo, buffer limits, timeouts).
+    public var modem = ModemConfiguration()
+    /// The address the network assigns when the PDP context comes up (`AT+CIFSR`).
+    public var localAddress = "10.64.0.2"
+    /// How long the network takes to activate a PDP context (`AT+CIICR`).
+    public var activationDelay: Duration = .milliseconds(300)
+    /// Extra time before a link's socket is opened, to make `CONNECTING` observable.
+    public var connectDelay: Duration = .zero
+    /// How long the network takes to deregister a UDP port after `AT+CIPCLOSE` (`UDP CLOSING`).
+    public var udpCloseDelay: Duration = .zero
+    /// Where links may connect; empty allows every destination.
+    public var allowList = AllowList()
+    /// The address `AT+CIPSERVER` listens on (loopback unless configured otherwise).
+    public var serverBindHost = "127.0.0.1"
+    /// Pace output to the host at a UART's rate (10 bits per byte); `nil` writes as fast as the host reads.
+    public var baudRate: Int?
+    /// A file that records every serial byte in both directions (see ``ByteTrace``).
+    public var tracePath: String?
+    /// Most bytes of serial output queued while the host does not read; above it every link stops
+    /// reading its socket until the host catches up.
+    public var serialOutputLimit = 64 * 1024
+    /// Whether the network refuses PDP context activation (`fail-activation on`).
+    public var failActivation = false
+    /// Whether the network refuses every connection (`refuse-connects on`).
+    public var refuseConnects = false
+
+    public init() {}
+}
+
+/// Parses the durations the command line takes: `250ms`, `1.5s`, `2m`, or a bare number of milliseconds.
+public enum DurationParser {
+    public static func parse(_ text: String) -> Duration? {
+        let trimmed = text.lowercased().filter { $0 != " " }
+        let units: [(suffix: String, milliseconds: Double)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
+        for unit in units where trimmed.hasSuffix(unit.suffix) {
+            guard let value = Double(trimmed.dropLast(unit.suffix.count)), value >= 0, value.isFinite else {
+                return nil
+            }
+            return .microseconds(Int64((value * unit.milliseconds * 1000).rounded()))
+        }
+        guard let value = Double(trimmed), value >= 0, value.isFinite else { return nil }
+        return .microseconds(Int64((value * 1000).rounded()))
+    }
+}
+
+extension Duration {
+    /// The same span as a NIO `TimeAmount`.
+    var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Where a modem's serial line is: one kind per run.
+public enum SerialEndpointKind: Sendable, Equatable {
+    /// A pseudo-terminal, optionally with a symlink at `link`.
+    case pty(link: String?)
+    /// Raw TCP, one client at a time (like ser2net); with `--count` modem i listens on `port + i`
+    /// (port 0: each modem takes an ephemeral port).
+    case listen(host: String, port: Int)
+    /// The process's stdin and stdout.
+    case stdio
+    /// No serial line (tests that drive a modem through its API only).
+    case none
+}
+
+/// Where a host finds a running modem's serial line.
+public enum SerialEndpointAddress: Sendable, Equatable, CustomStringConvertible {
+    case pty(path: String)
+    case tcp(host: String, port: Int)
+    case stdio
+    case none
+
+    public var description: String {
+        switch self {
+        case .pty(let path): path
+        case .tcp(let host, let port): "\(host):\(port)"
+        case .stdio: "stdio"
+        case .none: "none"
+        }
+    }
+}
+
+/// An open serial endpoint.
+struct SerialEndpoint: Sendable {
+    let address: SerialEndpointAddress
+    let close: @Sendable () async -> Void
+
+    /// Opens the endpoint of `kind` for `modem`. `lineGone` is called when a PTY or stdio line ends
+    /// for good (stdin reached EOF, the master failed).
+    static func open(
+        _ kind: SerialEndpointKind, for modem: VirtualModem, lineGone: @escaping @Sendable () -> Void
+    ) async throws -> SerialEndpoint {
+        switch kind {
+        case .pty(let linkPath): return try await openPTY(for: modem, link: linkPath, lineGone: lineGone)
+        case .listen(let host, let port): return try await listen(host: host, port: port, for: modem)
+        case .stdio: return try await openStdio(for: modem, lineGone: lineGone)
+        case .none: return SerialEndpoint(address: .none, close: {})
+        }
+    }
+
+    private static func openPTY(
+        for modem: VirtualModem, link linkPath: String?, lineGone: @escaping @Sendable () -> Void
+    ) async throws -> SerialEndpoint {
+        let terminal = try PseudoTerminal.open()
+        let channel: any Channel
+        do {
+            channel = try await NIOPipeBootstrap(group: modem.eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(SerialChannelHandler(modem: modem, onClose: lineGone))
+                    }
+                }
+                .takingOwnershipOfDescriptor(inputOutput: terminal.master).get()
+        } catch {
+            Glibc.close(terminal.master)
+            Glibc.close(terminal.slave)
+            throw error
+        }
+        var link: DeviceLink?
+        if let linkPath {
+            do {
+                link = try DeviceLink.create(at: linkPath, to: terminal.path)
+            } catch {
+                try? await channel.close()
+                Glibc.close(terminal.slave)
+                throw error
+            }
+        }
+        modem.logger.info("serial line on \(terminal.path)\(linkPath.map { " (link \($0))" } ?? "")")
+        let slave = terminal.slave
+        let linkToRemove = link
+        return SerialEndpoint(address: .pty(path: terminal.path)) {
+            try? await channel.close()
+            Glibc.close(slave)
+            linkToRemove?.remove()
+        }
+    }
+
+    private static func listen(host: String, port: Int, for modem: VirtualModem) async throws -> SerialEndpoint {
+        if !IPv4.isLoopback(host) {
+            modem.logger.warning(
+                "the serial line listens on \(host), which is not a loopback address: anyone who can reach it can drive the modem and open connections through it"
+            )
+        }
+        let server = try await ServerBootstrap(group: modem.eventLoop, childGroup: modem.eventLoop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    // One host at a time, as on a real UART: a second client is refused (closed at once).
+                    guard !modem.hasSerialHost else {
+                        modem.logger.warning(
+                            "serial client \(child.remoteAddress.map { "\($0)" } ?? "?") refused: another host is attached")
+                        throw ChannelError.inputClosed
+                    }
+                    let peer = child.remoteAddress.map { "\($0)" } ?? "?"
+                    modem.logger.info("serial client \(peer) attached")
+                    try child.pipeline.syncOperations.addHandler(
+                        SerialChannelHandler(modem: modem) {
+                            modem.logger.info("serial client \(peer) left; the modem keeps its state and links")
+                        })
+                }
+            }
+            .bind(host: host, port: port).get()
+        let boundPort = server.localAddress?.port ?? port
+        modem.logger.info("serial line on tcp://\(host):\(boundPort)")
+        return SerialEndpoint(address: .tcp(host: host, port: boundPort)) {
+            try? await server.close()
+        }
+    }
+
+    private static func openStdio(
+        for modem: VirtualModem, lineGone: @escaping @Sendable () -> Void
+    ) async throws -> SerialEndpoint {
+        let input = dup(STDIN_FILENO)
+        let output = dup(STDOUT_FILENO)
+        let channel = try await NIOPipeBootstrap(group: modem.eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SerialChannelHandler(modem: modem, onClose: lineGone))
+                }
+            }
+            .takingOwnershipOfDescriptors(input: input, output: output).get()
+        modem.logger.info("serial line on stdin/stdout")
+        return SerialEndpoint(address: .stdio) {
+            try? await channel.close()
+        }
+    }
+}

@@ -1,0 +1,489 @@
+import Logging
+import ModemCore
+import ModemProtocol
+import NIOCore
+import NIOPosix
+
+/// One emulated module: a ``ModemCore/Modem`` state machine and the runtime that carries out its
+/// actions on real sockets, timers and a serial line.
+///
+/// The state machine is owned by one NIO event loop and touched only there, so no lock guards the
+/// protocol logic; every channel of this modem (links, server, serial line) lives on that loop too.
+/// Inputs reach the machine in the order they happen; an input produced while actions run (a close
+/// that fires `channelInactive` at once) is queued and fed in after them, never re-entrantly.
+/// The runtime makes no protocol decision: replies and states all come from the core.
+///
+/// Buffers are bounded on every path. Serial output: when the host stops reading (the channel is not
+/// writable, or paced output passes ``EmulatorConfiguration/serialOutputLimit``) every link stops
+/// reading its socket until the host catches up. `AT+CIPRXGET=1` data: the core keeps at most
+/// `receiveBufferLimit` (64 KiB) unread bytes a link; at the limit it pauses a TCP link, which turns
+/// its socket's reading off so the peer meets TCP back-pressure (reading resumes once the host has
+/// read the buffer down to half), and it drops a UDP datagram that does not fit whole, as a module
+/// whose buffer is full does. A read already in progress may overshoot the limit by one NIO read cycle.
+public final class VirtualModem: @unchecked Sendable {
+    // @unchecked: every mutable property is accessed only on `eventLoop`.
+
+    /// Which modem of the process this is (0 unless `--count` hosts several).
+    public let index: Int
+    /// The loop that owns the modem and all its channels.
+    public let eventLoop: any EventLoop
+    let logger: Logger
+
+    private var configuration: EmulatorConfiguration
+    private var modem: Modem
+    private var inputs: [Input] = []
+    private var processing = false
+    private var sockets: [ConnectionID: LinkSocket] = [:]
+    private var incoming: [UInt64: LinkSocket] = [:]
+    private var nextToken: UInt64 = 1
+    private var serverChannel: (any Channel)?
+    private var serverGeneration = 0
+    private var timers: [ModemTimer: Scheduled<Void>] = [:]
+    private var activation: Scheduled<Void>?
+    private let serial: SerialLine
+    private var isShutDown = false
+
+    private enum Input {
+        case serial([UInt8])
+        case network(NetworkEvent)
+        case timer(ModemTimer)
+        case reset
+    }
+
+    /// A modem on `eventLoop`; it starts to act once a serial host is attached or a test drives it.
+    public init(
+        index: Int = 0, configuration: EmulatorConfiguration, eventLoop: any EventLoop, logger: Logger
+    ) throws(EmulatorError) {
+        self.index = index
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.modem = Modem(configuration: configuration.modem)
+        var logger = logger
+        logger[metadataKey: "modem"] = "\(index)"
+        self.logger = logger
+        var trace: ByteTrace?
+        if let path = configuration.tracePath { trace = try ByteTrace(path: path) }
+        self.serial = SerialLine(
+            eventLoop: eventLoop, baudRate: configuration.baudRate, limit: configuration.serialOutputLimit,
+            trace: trace)
+        serial.blockedChanged = { [unowned self] blocked in
+            if blocked {
+                self.logger.trace("serial output backed up: links stop reading")
+            }
+            for socket in self.sockets.values { self.updateReading(socket) }
+        }
+    }
+
+    // MARK: - Control API (any thread)
+
+    /// Everything the host could observe, as `AT+CIPSTATUS` and the settings report it.
+    public func snapshot() async throws -> ModemSnapshot {
+        try await eventLoop.submit { self.modem.snapshot }.get()
+    }
+
+    /// The current faults.
+    public func faults() async throws -> (failActivation: Bool, refuseConnects: Bool) {
+        try await eventLoop.submit { (self.configuration.failActivation, self.configuration.refuseConnects) }.get()
+    }
+
+    /// The network releases the PDP context (`+PDP: DEACT`).
+    public func deactivateContext() async throws {
+        try await onLoop { $0.submit(.network(.contextDeactivated)) }
+    }
+
+    /// Makes the network refuse (or grant again) PDP context activations.
+    public func setFailActivation(_ on: Bool) async throws {
+        try await onLoop { $0.configuration.failActivation = on }
+    }
+
+    /// Makes the network refuse (or allow again) every new connection.
+    public func setRefuseConnects(_ on: Bool) async throws {
+        try await onLoop { $0.configuration.refuseConnects = on }
+    }
+
+    /// Closes the socket behind link `number` from the network side: the core sees the peer close.
+    public func closeFromNetwork(link number: Int) async throws {
+        try await eventLoop.submit {
+            guard let id = self.modem.connection(onLink: number), let channel = self.sockets[id]?.channel else {
+                throw EmulatorError.noSuchLink(number)
+            }
+            self.logger.info("closing link \(number) from the network side")
+            channel.close(promise: nil)
+        }.get()
+    }
+
+    /// Reboots the module: sockets close, settings return to power-on values, `RDY` … `SMS Ready`.
+    public func reset() async throws {
+        try await onLoop { $0.submit(.reset) }
+    }
+
+    /// Writes `count` random bytes of line noise to the host.
+    public func injectNoise(count: Int) async throws {
+        try await onLoop { modem in
+            var generator = SystemRandomNumberGenerator()
+            modem.serial.write((0..<max(0, count)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        }
+    }
+
+    /// Closes every socket, timer and the serial line; the modem takes no more input.
+    public func shutdown() async {
+        let closes: [EventLoopFuture<Void>]? = try? await eventLoop.submit {
+            self.isShutDown = true
+            for timer in self.timers.values { timer.cancel() }
+            self.timers.removeAll()
+            self.activation?.cancel()
+            var channels = self.sockets.values.compactMap(\.channel) + self.incoming.values.compactMap(\.channel)
+            for socket in self.sockets.values { socket.pendingStart?.cancel() }
+            self.sockets.removeAll()
+            self.incoming.removeAll()
+            if let server = self.serverChannel { channels.append(server) }
+            self.serverChannel = nil
+            self.serial.close()
+            return channels.map { $0.close() }
+        }.get()
+        for close in closes ?? [] { try? await close.get() }
+    }
+
+    private func onLoop(_ body: @escaping @Sendable (VirtualModem) -> Void) async throws {
+        try await eventLoop.submit { body(self) }.get()
+    }
+
+    // MARK: - Serial line (event loop)
+
+    /// Whether a host is attached to the serial line.
+    var hasSerialHost: Bool { serial.channel != nil }
+
+    func attachSerial(_ channel: any Channel) {
+        guard serial.channel !== channel else { return }
+        serial.attach(channel)
+        logger.debug("serial channel attached")
+    }
+
+    func detachSerial(_ channel: any Channel) {
+        guard serial.channel === channel else { return }
+        serial.detach(channel)
+        logger.debug("serial channel detached; the modem keeps its state")
+    }
+
+    func serialReceived(_ bytes: [UInt8]) {
+        serial.received(bytes)
+        submit(.serial(bytes))
+    }
+
+    func serialWritabilityChanged() {
+        serial.writabilityChanged()
+    }
+
+    // MARK: - Inputs and actions
+
+    private func submit(_ input: Input) {
+        eventLoop.preconditionInEventLoop()
+        guard !isShutDown else { return }
+        inputs.append(input)
+        guard !processing else { return }
+        processing = true
+        var next = 0
+        while next < inputs.count {
+            let input = inputs[next]
+            next += 1
+            let actions: [ModemAction]
+            switch input {
+            case .serial(let bytes): actions = modem.serialReceived(bytes)
+            case .network(let event): actions = modem.handle(event)
+            case .timer(let timer): actions = modem.timerFired(timer)
+            case .reset: actions = modem.reset()
+            }
+            for action in actions { execute(action) }
+        }
+        inputs = []
+        processing = false
+    }
+
+    private func execute(_ action: ModemAction) {
+        switch action {
+        case .write(let bytes):
+            serial.write(bytes)
+        case .activateContext(let apn, _, _):
+            activation?.cancel()
+            logger.debug("activating PDP context", metadata: ["apn": "\(apn)"])
+            activation = eventLoop.scheduleTask(in: configuration.activationDelay.timeAmount) {
+                self.activation = nil
+                if self.configuration.failActivation {
+                    self.logger.info("PDP context activation refused (fail-activation is on)")
+                    self.submit(.network(.contextActivationFailed))
+                } else {
+                    self.submit(.network(.contextActivated(localAddress: self.configuration.localAddress)))
+                }
+            }
+        case .deactivateContext:
+            activation?.cancel()
+            activation = nil
+        case .connect(let id, let transport, let host, let port):
+            connect(id, transport, host: host, port: port)
+        case .send(let id, let bytes):
+            guard let channel = sockets[id]?.channel else {
+                logger.debug("data for a link without a socket dropped", metadata: ["connection": "\(id)"])
+                return
+            }
+            channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+        case .close(let id, let graceful):
+            close(id, graceful: graceful)
+        case .pauseReading(let id):
+            guard let socket = sockets[id] else { return }
+            socket.pausedByModem = true
+            updateReading(socket)
+        case .resumeReading(let id):
+            guard let socket = sockets[id] else { return }
+            socket.pausedByModem = false
+            updateReading(socket)
+        case .listen(let port):
+            listen(port: port)
+        case .stopListening:
+            serverGeneration += 1
+            serverChannel?.close(promise: nil)
+            serverChannel = nil
+        case .accept(let token, let id):
+            guard let socket = incoming.removeValue(forKey: token), socket.channel?.isActive == true else {
+                submit(.network(.remoteClosed(id)))
+                return
+            }
+            socket.id = id
+            sockets[id] = socket
+            updateReading(socket)
+        case .reject(let token):
+            logger.info("incoming connection refused: no free link")
+            incoming.removeValue(forKey: token)?.channel?.close(promise: nil)
+        case .resolve(let query, let host):
+            resolve(host).whenComplete { result in
+                let addresses = (try? result.get()) ?? []
+                self.submit(.network(.resolved(query: query, addresses: addresses)))
+            }
+        case .startTimer(let timer, let delay):
+            timers[timer]?.cancel()
+            timers[timer] = eventLoop.scheduleTask(in: delay.timeAmount) {
+                self.timers[timer] = nil
+                self.submit(.timer(timer))
+            }
+        case .cancelTimer(let timer):
+            timers.removeValue(forKey: timer)?.cancel()
+        }
+    }
+
+    // MARK: - Links
+
+    private func connect(_ id: ConnectionID, _ transport: TransportProtocol, host: String, port: Int) {
+        let socket = LinkSocket(id: id, transport: transport)
+        sockets[id] = socket
+        let start: @Sendable () -> Void = {
+            socket.pendingStart = nil
+            guard self.sockets[id] === socket else { return }
+            guard !self.configuration.refuseConnects else {
+                self.logger.info("connection to \(host):\(port) refused (refuse-connects is on)")
+                self.connectFailed(socket)
+                return
+            }
+            self.resolve(host).whenComplete { result in
+                guard self.sockets[id] === socket else { return }
+                guard case .success(let addresses) = result, let address = addresses.first else {
+                    self.logger.info("connection to \(host):\(port) failed: the name does not resolve")
+                    self.connectFailed(socket)
+                    return
+                }
+                guard self.configuration.allowList.allows(host: host, address: address) else {
+                    self.logger.warning(
+                        "connection to \(host):\(port) (\(address)) refused: not in the --allow list",
+                        metadata: ["allow": "\(self.configuration.allowList.entries.map(\.description))"])
+                    self.connectFailed(socket)
+                    return
+                }
+                self.open(socket, address: address, host: host, port: port)
+            }
+        }
+        if configuration.connectDelay > .zero {
+            socket.pendingStart = eventLoop.scheduleTask(in: configuration.connectDelay.timeAmount, start)
+        } else {
+            start()
+        }
+    }
+
+    private func open(_ socket: LinkSocket, address: String, host: String, port: Int) {
+        let remote: SocketAddress
+        do {
+            remote = try SocketAddress(ipAddress: address, port: port)
+        } catch {
+            connectFailed(socket)
+            return
+        }
+        let connection: EventLoopFuture<any Channel>
+        switch socket.transport {
+        case .tcp:
+            connection = ClientBootstrap(group: eventLoop)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .channelOption(.autoRead, value: false)
+                .connectTimeout(configuration.modem.timeouts.connect.timeAmount + .seconds(1))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(StreamLinkHandler(modem: self, socket: socket))
+                    }
+                }
+                .connect(to: remote)
+        case .udp:
+            connection = DatagramBootstrap(group: eventLoop)
+                .channelOption(.autoRead, value: false)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DatagramLinkHandler(modem: self, socket: socket))
+                    }
+                }
+                .connect(to: remote)
+        }
+        connection.whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard let id = socket.id, self.sockets[id] === socket else {
+                    channel.close(promise: nil)
+                    return
+                }
+                socket.channel = channel
+                self.logger.debug("link socket open", metadata: ["connection": "\(id)", "remote": "\(remote)"])
+                self.submit(.network(.connected(id, remoteAddress: address)))
+                self.updateReading(socket)
+            case .failure(let error):
+                self.logger.info("connection to \(host):\(port) failed: \(error)")
+                self.connectFailed(socket)
+            }
+        }
+    }
+
+    private func connectFailed(_ socket: LinkSocket) {
+        guard let id = socket.id, sockets[id] === socket else { return }
+        sockets[id] = nil
+        submit(.network(.connectFailed(id)))
+    }
+
+    private func close(_ id: ConnectionID, graceful: Bool) {
+        guard let socket = sockets[id] else { return }
+        guard graceful, let channel = socket.channel else {
+            sockets[id] = nil
+            socket.pendingStart?.cancel()
+            socket.channel?.close(promise: nil)
+            return
+        }
+        socket.closingGracefully = true
+        switch socket.transport {
+        case .tcp:
+            // FIN now; the peer's FIN (or the channel closing) completes the close.
+            updateReading(socket)
+            channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+        case .udp:
+            // Deregistering the port takes the network `udpCloseDelay`.
+            socket.peerClosed = true
+            socket.pendingStart = eventLoop.scheduleTask(in: configuration.udpCloseDelay.timeAmount) {
+                guard self.sockets[id] === socket else { return }
+                channel.close(promise: nil)
+                self.submit(.network(.closed(id)))
+            }
+        }
+    }
+
+    /// Reading is on unless the core paused the link or the serial side is backed up; a link
+    /// that is closing keeps reading so that the peer's FIN arrives (its data is discarded).
+    private func updateReading(_ socket: LinkSocket) {
+        guard let channel = socket.channel, socket.id != nil else { return }
+        let read = socket.closingGracefully || (!socket.pausedByModem && !serial.isBlocked)
+        guard read != socket.reading else { return }
+        socket.reading = read
+        channel.setOption(ChannelOptions.autoRead, value: read).whenFailure { _ in }
+    }
+
+    func linkReceived(_ socket: LinkSocket, _ bytes: [UInt8]) {
+        guard let id = socket.id, sockets[id] === socket else { return }
+        submit(.network(.received(id, bytes)))
+    }
+
+    /// The peer closed (FIN, reset) or the socket closed under us.
+    func linkClosedByPeer(_ socket: LinkSocket) {
+        guard let id = socket.id else {
+            if let token = incoming.first(where: { $0.value === socket })?.key { incoming[token] = nil }
+            return
+        }
+        guard sockets[id] === socket, !socket.peerClosed else { return }
+        socket.peerClosed = true
+        submit(.network(socket.closingGracefully ? .closed(id) : .remoteClosed(id)))
+    }
+
+    // MARK: - Server
+
+    private func listen(port: Int) {
+        serverGeneration += 1
+        let generation = serverGeneration
+        let host = configuration.serverBindHost
+        ServerBootstrap(group: eventLoop, childGroup: eventLoop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    let socket = LinkSocket(id: nil, transport: .tcp)
+                    socket.channel = child
+                    try child.pipeline.syncOperations.addHandler(StreamLinkHandler(modem: self, socket: socket))
+                }
+            }
+            .bind(host: host, port: port)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    guard self.serverGeneration == generation, !self.isShutDown else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    self.serverChannel = channel
+                    self.logger.info("AT+CIPSERVER listening on \(host):\(port)")
+                    self.submit(.network(.listening(port: port)))
+                case .failure(let error):
+                    guard self.serverGeneration == generation else { return }
+                    self.logger.warning("AT+CIPSERVER cannot listen on \(host):\(port): \(error)")
+                    self.submit(.network(.listenFailed(port: port)))
+                }
+            }
+    }
+
+    /// A peer connected to the server socket; the core decides whether a link takes it.
+    func incomingActive(_ socket: LinkSocket, remote: SocketAddress?) {
+        let token = nextToken
+        nextToken += 1
+        incoming[token] = socket
+        submit(
+            .network(
+                .incomingConnection(token: token, address: remote?.ipAddress ?? "0.0.0.0", port: remote?.port ?? 0)))
+    }
+
+    // MARK: - Names
+
+    private func resolve(_ host: String) -> EventLoopFuture<[String]> {
+        if IPv4.parse(host) != nil { return eventLoop.makeSucceededFuture([host]) }
+        return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { HostResolver.ipv4Addresses(of: host) }
+    }
+}
+
+/// The socket behind one link (or an incoming connection not yet given a link). Event loop only.
+final class LinkSocket {
+    /// `nil` until the core accepts an incoming connection.
+    var id: ConnectionID?
+    let transport: TransportProtocol
+    var channel: (any Channel)?
+    /// A delayed connect or UDP close.
+    var pendingStart: Scheduled<Void>?
+    var pausedByModem = false
+    var reading = false
+    var closingGracefully = false
+    /// The close was reported to the core already.
+    var peerClosed = false
+
+    init(id: ConnectionID?, transport: TransportProtocol) {
+        self.id = id
+        self.transport = transport
+    }
+}
+
+extension LinkSocket: @unchecked Sendable {}

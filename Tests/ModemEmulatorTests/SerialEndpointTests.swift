@@ -1,0 +1,114 @@
+import Foundation
+import ModemEmulator
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The serial line's endpoints: PTY re-opening and its symlink, raw TCP with reconnects, several
+/// modems in one process, pacing and the trace.
+@Suite struct SerialEndpointTests {
+    @Test func ptyReopenKeepsTheSessionAndTheLinkIsRemoved() async throws {
+        let server = try await TestTCPServer.start()
+        defer { Task { await server.stop() } }
+        let link = temporaryPath("tty")
+        try await Harness.run({ $0.serial = .pty(link: link) }) { harness in
+            guard case .pty(let path) = harness.address else { throw StreamClosed() }
+            var buffer = [CChar](repeating: 0, count: 4096)
+            let count = readlink(link, &buffer, buffer.count)
+            #expect(count > 0)
+            #expect(String(decoding: buffer.prefix(max(0, count)).map(UInt8.init(bitPattern:)), as: UTF8.self) == path)
+
+            try await harness.host.bringUp()
+            try await harness.host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
+            try await harness.host.expect("\r\nCONNECT OK\r\n")
+            await harness.host.stream.close()
+
+            // The host closes and opens the port again (through the symlink): same session.
+            let again = ModemSession(stream: try await ByteStream.openTerminal(link))
+            #expect(try await again.singleState() == "CONNECT OK")
+            try await again.command("AT+CIPHEAD=1")
+            #expect(try await again.transfer(Array("after reopen".utf8), link: nil, stopAndWait: false) == Array("after reopen".utf8))
+            await again.stream.close()
+        }
+        #expect(access(link, F_OK) != 0, "the symlink is removed on shutdown")
+    }
+
+    @Test func tcpClientReconnectKeepsLinks() async throws {
+        let server = try await TestTCPServer.start()
+        defer { Task { await server.stop() } }
+        try await Harness.run({ $0.serial = .listen(host: "127.0.0.1", port: 0) }) { harness in
+            guard case .tcp(_, let port) = harness.address else { throw StreamClosed() }
+            let host = harness.host
+            try await host.command("AT+CIPMUX=1")
+            try await host.bringUp()
+            try await host.command("AT+CIPSTART=0,\"TCP\",\"127.0.0.1\",\(server.port)")
+            try await host.expect("\r\n0, CONNECT OK\r\n")
+
+            // One host at a time: a second client is refused while the first is attached.
+            let intruder = try await ByteStream.connect(port: port)
+            try await intruder.waitForClose()
+
+            await host.stream.close()
+            let next = try await attachSerial(port: port)
+            #expect(try await next.linkState(0) == "CONNECTED")
+            #expect(try await next.transfer(Array("still here".utf8), link: 0, stopAndWait: false) == Array("still here".utf8))
+            await next.stream.close()
+        }
+    }
+
+    @Test func threeModemsInOneProcess() async throws {
+        var options = Harness.options()
+        options.serial = .listen(host: "127.0.0.1", port: 0)
+        options.count = 3
+        let emulator = try Emulator(options: options, logger: Harness.logger)
+        let addresses = try await emulator.start()
+        #expect(addresses.count == 3)
+        var sessions: [ModemSession] = []
+        for address in addresses {
+            guard case .tcp(_, let port) = address else { throw StreamClosed() }
+            sessions.append(try await attachSerial(port: port))
+        }
+        try await sessions[1].command("AT+CIPMUX=1")
+        try await sessions[2].bringUp()
+        #expect(try await sessions[0].singleState() == "IP INITIAL")
+        #expect(try await sessions[1].multiStatus().state == "IP INITIAL")
+        #expect(try await sessions[2].singleState() == "IP STATUS")
+        for session in sessions { await session.stream.close() }
+        await emulator.shutdown()
+    }
+
+    @Test func pacedOutputAndTrace() async throws {
+        let trace = temporaryPath("trace")
+        defer { unlink(trace) }
+        try await Harness.run({
+            $0.modem.baudRate = 9600
+            $0.modem.tracePath = trace
+        }) { harness in
+            try await harness.host.command("AT")
+            let start = ContinuousClock.now
+            try await harness.modem.injectNoise(count: 480)
+            _ = try await harness.host.stream.read(count: 480)
+            // 480 bytes at 960 bytes/s cannot arrive in much under half a second.
+            #expect(ContinuousClock.now - start > .milliseconds(400))
+        }
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first?.hasSuffix(" rx 41540d0a") == true)
+        #expect(lines.dropFirst().first?.hasSuffix(" tx 0d0a4f4b0d0a") == true)
+        #expect(lines.allSatisfy { $0.split(separator: " ").count == 3 })
+    }
+}
+
+/// Connects to a `--listen` serial port and waits until the modem answers there (a client that
+/// arrives before the previous one's close was noticed is refused; it then tries again).
+func attachSerial(port: Int, within timeout: Duration = .seconds(10)) async throws -> ModemSession {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        let session = ModemSession(stream: try await ByteStream.connect(port: port))
+        do {
+            try await session.command("AT")
+            return session
+        } catch is StreamClosed where ContinuousClock.now < deadline {
+            continue
+        }
+    }
+}
