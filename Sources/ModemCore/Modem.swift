@@ -35,6 +35,16 @@ public struct Modem: Sendable {
     var executingCommands = false
     /// The commands of the line being parsed, kept to reuse its storage.
     var commandScratch: [ATCommand] = []
+    /// `AT+SAPBR` bearer profiles that have been configured or opened.
+    var bearers: [Int: BearerProfile] = [:]
+    /// The TTL `AT+CIPPING` reports for a reply.
+    var pingTTL = 64
+    /// Transparent mode's escape detection.
+    var escape = EscapeState.busy
+    /// The last byte echoed was a CR (its LF is not echoed).
+    var echoedCR = false
+    /// A LF right after the CR of `ATO` or `AT+CIPSTART` is not data.
+    var skipLineFeedInDataMode = false
 
     /// Number of links in multi-connection mode (SIM800: 0–5).
     public static let linkCount = 6
@@ -137,6 +147,10 @@ public struct Modem: Sendable {
         heldOutput.removeAll()
         pausedForHeldOutput.removeAll()
         radio = RadioState(signalQuality: configuration.identity.signalQuality)
+        for profile in bearers.keys.sorted() where bearers[profile]?.status == .connected {
+            act(.deactivateBearer(profile: profile))
+        }
+        bearers = [:]
         for urc in ["RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"] { emitURC(urc) }
     }
 
@@ -160,6 +174,7 @@ public struct Modem: Sendable {
             settings: settings,
             radio: radio,
             unreadBytes: links.map { $0?.unread.count ?? 0 },
+            bearers: bearers,
             isBusy: activity.isWaiting
         )
     }
@@ -246,6 +261,10 @@ public struct Modem: Sendable {
                 input = []
                 return
             }
+            if activity == .dataMode {
+                dataModeInput(&input)
+                continue
+            }
             let phase = reader.phase
             let before = input
             let frame = reader.nextFrame(&input)
@@ -259,9 +278,14 @@ public struct Modem: Sendable {
         guard settings.echo, !consumed.isEmpty else { return }
         switch phase {
         case .command, .dataUntilCtrlZ:
-            // The command line is echoed as typed; Ctrl-Z and ESC are not printable and not echoed.
-            outbox.bytes.append(
-                contentsOf: consumed.lazy.filter { $0 != SerialLineReader.ctrlZ && $0 != SerialLineReader.escape })
+            // The command line is echoed as typed. Ctrl-Z and ESC are not printable and not echoed,
+            // and neither is the LF of a CRLF line end: it would land after the reply.
+            for byte in consumed {
+                defer { echoedCR = byte == SerialLineReader.carriageReturn }
+                if byte == SerialLineReader.ctrlZ || byte == SerialLineReader.escape { continue }
+                if byte == SerialLineReader.lineFeed, echoedCR { continue }
+                outbox.bytes.append(byte)
+            }
         case .dataFixed:
             break
         }
@@ -408,12 +432,23 @@ enum Activity: Equatable, Sendable {
     case idle
     /// `AT+CIICR` waits for the network.
     case activatingContext
+    /// `AT+SAPBR=1,<cid>` waits for the network.
+    case openingBearer(profile: Int)
+    /// `AT+CIPPING` waits for its round trips.
+    case pinging(query: UInt64)
     /// `AT+CIPSEND` waits for its data.
     case sending(link: Int)
+    /// Transparent mode: host bytes go to link 0.
+    case dataMode
 
     var isIdle: Bool { self == .idle }
-    /// Whether host input is queued rather than read (the data phase reads it).
-    var isWaiting: Bool { self == .activatingContext }
+    /// Whether host input is queued rather than read (the data phases read it).
+    var isWaiting: Bool {
+        switch self {
+        case .activatingContext, .openingBearer, .pinging: true
+        case .idle, .sending, .dataMode: false
+        }
+    }
 }
 
 /// A listening `AT+CIPSERVER`.

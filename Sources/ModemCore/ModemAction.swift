@@ -26,6 +26,12 @@ public enum ModemTimer: Hashable, Sendable {
     case close(ConnectionID)
     /// A pending `AT+CDNSGIP` gave up.
     case dnsQuery(UInt64)
+    /// `AT+SAPBR=1,<cid>` gave up waiting for the network (manual: 85 s).
+    case bearerActivation(profile: Int)
+    /// A pending `AT+CIPPING` gave up.
+    case ping(UInt64)
+    /// Transparent mode: the guard time around `+++` (SIM800 manual §8.2.12 `AT+CIPCCFG`).
+    case escapeGuard
 }
 
 /// Something the modem asks its runtime to do. The runtime carries actions out in order.
@@ -61,6 +67,14 @@ public enum ModemAction: Equatable, Sendable {
     case reject(token: UInt64)
     /// Resolve a host name; answer with ``NetworkEvent/resolved(query:addresses:)``.
     case resolve(query: UInt64, host: String)
+    /// Open bearer profile `profile` (`AT+SAPBR=1,<cid>`); answer with
+    /// ``NetworkEvent/bearerActivated(profile:localAddress:)`` or ``NetworkEvent/bearerActivationFailed(profile:)``.
+    case activateBearer(profile: Int, apn: String)
+    /// Close bearer profile `profile` (no event expected).
+    case deactivateBearer(profile: Int)
+    /// Measure `count` round trips to `host` (`AT+CIPPING`), each waiting at most `timeout`; answer
+    /// with ``NetworkEvent/pingCompleted(query:address:roundTrips:)``.
+    case ping(query: UInt64, host: String, count: Int, timeout: Duration)
     /// Start (or restart) a timer.
     case startTimer(ModemTimer, after: Duration)
     /// Cancel a timer; firing it later is harmless but not needed.
@@ -93,4 +107,15 @@ public enum NetworkEvent: Equatable, Sendable {
     case incomingConnection(token: UInt64, address: String, port: Int)
     /// The answer to ``ModemAction/resolve(query:host:)``; empty when the name does not resolve.
     case resolved(query: UInt64, addresses: [String])
+    /// Bearer profile `profile` is open with this address.
+    case bearerActivated(profile: Int, localAddress: String)
+    /// The network refused to open bearer profile `profile`.
+    case bearerActivationFailed(profile: Int)
+    /// The answer to ``ModemAction/ping(query:host:count:timeout:)``: the address pinged (`nil`
+    /// when the name does not resolve) and each attempt's round trip (`nil`: no reply in time).
+    case pingCompleted(query: UInt64, address: String?, roundTrips: [Duration?])
+    /// Network registration was lost (`false`) or regained (`true`).
+    case registrationChanged(registered: Bool)
+    /// The signal quality (`AT+CSQ` RSSI, 0–31, 99 unknown) changed.
+    case signalChanged(rssi: Int)
 }

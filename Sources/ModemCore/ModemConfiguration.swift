@@ -38,6 +38,8 @@ public struct ModemConfiguration: Sendable, Equatable {
         public var close: Duration = .seconds(10)
         /// `AT+CDNSGIP`.
         public var dns: Duration = .seconds(30)
+        /// Transparent mode: the quiet time needed before and after `+++` (SIM800: 1 s).
+        public var escapeGuard: Duration = .seconds(1)
 
         public init() {}
     }

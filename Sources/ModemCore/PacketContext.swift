@@ -63,6 +63,10 @@ public struct Settings: Equatable, Sendable {
     public var secondaryDNS = "0.0.0.0"
     /// `AT+CSCS`
     public var characterSet = "IRA"
+    /// `AT+CIPMODE`: transparent mode.
+    public var transparent = false
+    /// `AT+CIPCCFG`: retries, wait time, send size, escape enabled, rx mode, rx size, rx timer.
+    public var transparentConfiguration = [5, 2, 1024, 1, 0, 1460, 50]
     /// Settings that only need to be read back (`AT+IPR`, `AT+IFC`, `AT+CLTS`, …), by command name.
     public var misc: [String: Int] = [:]
 
@@ -107,6 +111,8 @@ public struct ModemSnapshot: Equatable, Sendable {
     public var radio: RadioState
     /// Unread bytes per link in `AT+CIPRXGET=1` mode.
     public var unreadBytes: [Int]
+    /// `AT+SAPBR` bearer profiles by id.
+    public var bearers: [Int: BearerProfile]
     /// Whether a command is in progress.
     public var isBusy: Bool
 }

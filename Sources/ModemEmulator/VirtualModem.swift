@@ -40,6 +40,7 @@ public final class VirtualModem: @unchecked Sendable {
     private var serverGeneration = 0
     private var timers: [ModemTimer: Scheduled<Void>] = [:]
     private var activation: Scheduled<Void>?
+    private var bearerActivation: Scheduled<Void>?
     private let serial: SerialLine
     private var isShutDown = false
 
@@ -218,6 +219,22 @@ public final class VirtualModem: @unchecked Sendable {
         case .deactivateContext:
             activation?.cancel()
             activation = nil
+        case .activateBearer(let profile, let apn):
+            logger.debug("opening bearer profile", metadata: ["profile": "\(profile)", "apn": "\(apn)"])
+            bearerActivation = eventLoop.scheduleTask(in: configuration.activationDelay.timeAmount) {
+                self.bearerActivation = nil
+                if self.configuration.failActivation {
+                    self.logger.info("bearer activation refused (fail-activation is on)")
+                    self.submit(.network(.bearerActivationFailed(profile: profile)))
+                } else {
+                    self.submit(.network(.bearerActivated(profile: profile, localAddress: self.configuration.localAddress)))
+                }
+            }
+        case .deactivateBearer:
+            bearerActivation?.cancel()
+            bearerActivation = nil
+        case .ping(let query, let host, let count, let timeout):
+            ping(query: query, host: host, count: count, timeout: timeout)
         case .connect(let id, let transport, let host, let port):
             connect(id, transport, host: host, port: port)
         case .send(let id, let bytes):
@@ -459,6 +476,52 @@ public final class VirtualModem: @unchecked Sendable {
     }
 
     // MARK: - Names
+
+    // MARK: - AT+CIPPING
+
+    /// Round trips for `AT+CIPPING`, measured as the time a TCP connection attempt to port 7 (echo)
+    /// of the resolved address takes to be answered, accepted or refused: the answer to a SYN is
+    /// one network round trip, and it needs no raw-socket privileges as ICMP would.
+    private func ping(query: UInt64, host: String, count: Int, timeout: Duration) {
+        resolve(host).whenComplete { result in
+            guard case .success(let addresses) = result, let address = addresses.first,
+                let target = try? SocketAddress(ipAddress: address, port: 7)
+            else {
+                self.submit(.network(.pingCompleted(query: query, address: nil, roundTrips: [])))
+                return
+            }
+            self.pingAttempts(to: target, remaining: count, timeout: timeout, results: []) { roundTrips in
+                self.submit(.network(.pingCompleted(query: query, address: address, roundTrips: roundTrips)))
+            }
+        }
+    }
+
+    private func pingAttempts(
+        to target: SocketAddress, remaining: Int, timeout: Duration, results: [Duration?],
+        done: @escaping @Sendable ([Duration?]) -> Void
+    ) {
+        guard remaining > 0, !isShutDown else {
+            done(results)
+            return
+        }
+        let start = NIODeadline.now()
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout.timeAmount)
+            .connect(to: target)
+            .whenComplete { result in
+                let elapsed = Duration.nanoseconds((NIODeadline.now() - start).nanoseconds)
+                var reply: Duration?
+                switch result {
+                case .success(let channel):
+                    channel.close(promise: nil)
+                    reply = elapsed
+                case .failure(let error):
+                    if let error = error as? IOError, error.errnoCode == ECONNREFUSED { reply = elapsed }
+                }
+                self.pingAttempts(
+                    to: target, remaining: remaining - 1, timeout: timeout, results: results + [reply], done: done)
+            }
+    }
 
     private func resolve(_ host: String) -> EventLoopFuture<[String]> {
         if IPv4.parse(host) != nil { return eventLoop.makeSucceededFuture([host]) }

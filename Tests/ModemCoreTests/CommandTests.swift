@@ -253,3 +253,16 @@ struct CommandTests {
         #expect(modem.send("AT+CIPSTATUS") == "AT+CIPSTATUS\r\r\nOK\r\n\r\nSTATE: IP INITIAL\r\n")
     }
 }
+
+@Suite("Echo")
+struct EchoTests {
+    @Test("the LF of a CRLF line end is not echoed, even when it arrives after the reply")
+    func lineFeedNotEchoed() {
+        var modem = ModemHarness()
+        #expect(modem.bytes(Array("AT\r\n".utf8)) == "AT\r\r\nOK\r\n")
+        #expect(modem.bytes(Array("AT\r".utf8)) == "AT\r\r\nOK\r\n")
+        #expect(modem.bytes([0x0A]) == "")
+        // A lone LF ends a line too (hosts that send \n only) and is echoed as typed.
+        #expect(modem.bytes(Array("AT\n".utf8)) == "AT\n\r\nOK\r\n")
+    }
+}

@@ -7,6 +7,8 @@ extension Modem {
         if let outcome = executeContext(command) { return outcome }
         if let outcome = executeConnection(command) { return outcome }
         if let outcome = executeData(command) { return outcome }
+        if let outcome = executeBearer(command) { return outcome }
+        if let outcome = executeTransparent(command) { return outcome }
         return .error(nil)
     }
 }

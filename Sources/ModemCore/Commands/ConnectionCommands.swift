@@ -92,7 +92,12 @@ extension Modem {
         act(.cancelTimer(.connect(connection)))
         links[number]?.phase = .connected
         if !remoteAddress.isEmpty { links[number]?.address = remoteAddress }
-        emitURC(prefixed(number, "CONNECT OK"))
+        if settings.transparent, activity.isIdle, !executingCommands {
+            emitURC("CONNECT")
+            enterDataMode()
+        } else {
+            emitURC(prefixed(number, "CONNECT OK"))
+        }
     }
 
     /// The attempt failed (refused, unreachable, timed out): `STATE: TCP CLOSED` and `CONNECT FAIL`
@@ -113,6 +118,7 @@ extension Modem {
             connectFailed(connection, abort: true)
         case .connected:
             act(.close(connection, graceful: false))
+            if activity == .dataMode { leaveDataMode() }
             if settings.manualReceive, !link.unread.isEmpty {
                 links[number]?.phase = .remoteClosing
             } else {
@@ -275,6 +281,16 @@ extension Modem {
         case .incomingConnection(let token, let address, let port):
             incomingConnection(token: token, address: address, port: port)
         case .resolved(let query, let addresses): resolved(query: query, addresses: addresses)
+        case .bearerActivated(let profile, let address): bearerActivated(profile: profile, localAddress: address)
+        case .bearerActivationFailed(let profile): bearerActivationFailed(profile: profile)
+        case .pingCompleted(let query, let address, let roundTrips):
+            pingCompleted(query: query, address: address, roundTrips: roundTrips)
+        case .registrationChanged(let registered):
+            guard radio.networkAvailable != registered else { return }
+            radio.networkAvailable = registered
+            registrationChanged()
+        case .signalChanged(let rssi):
+            radio.signalQuality = (0...31).contains(rssi) ? rssi : 99
         }
     }
 
@@ -284,6 +300,9 @@ extension Modem {
         case .connect(let connection): connectFailed(connection, abort: true)
         case .close(let connection): closeFinished(connection)
         case .dnsQuery(let query): resolved(query: query, addresses: [])
+        case .bearerActivation(let profile): bearerActivationFailed(profile: profile)
+        case .ping(let query): pingTimedOut(query: query)
+        case .escapeGuard: escapeGuardElapsed()
         }
     }
 }

@@ -236,9 +236,13 @@ extension Modem {
             act(.stopListening)
             server = nil
         }
+        if activity == .dataMode { leaveDataMode() }
         context.stage = .deactivated
         context.localAddress = nil
-        if announce { emitURC("+PDP: DEACT") }
+        if announce {
+            emitURC("+PDP: DEACT")
+            bearersLost()
+        }
     }
 
     mutating func contextDeactivatedByNetwork() {

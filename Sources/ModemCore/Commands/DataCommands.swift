@@ -66,7 +66,7 @@ extension Modem {
                 length = l
             }
         }
-        guard links[number]?.phase == .connected else { return .error(nil) }
+        guard links[number]?.phase == .connected, !settings.transparent else { return .error(nil) }
         if settings.sendPrompt == 1 {
             if settings.formatter.verbose { outbox.bytes.append(contentsOf: [0x0D, 0x0A]) }
             outbox.bytes.append(contentsOf: [0x3E, 0x20])
@@ -175,6 +175,10 @@ extension Modem {
 
     mutating func received(_ bytes: [UInt8], on connection: ConnectionID) {
         guard let (number, link) = link(of: connection), link.phase == .connected, !bytes.isEmpty else { return }
+        if activity == .dataMode {
+            outbox.bytes.append(contentsOf: bytes)
+            return
+        }
         if settings.manualReceive {
             let limit = configuration.receiveBufferLimit
             if link.transport == .udp, link.unread.count + bytes.count > limit { return }
