@@ -132,10 +132,10 @@ private struct StatusLineParser {
             }
         }
         guard let stateWord else { throw .missingStateLine }
-        let multiState = word(stateWord, MultiConnectionState.known, \.rawValue, MultiConnectionState.init(word:))
+        let multiState: MultiConnectionState = word(stateWord)
         let multi = multiConnection ?? (!links.isEmpty || server != nil || multiState == .ipProcessing)
         if multi { return .multi(multiState, server: server, links: links) }
-        return .single(word(stateWord, SingleConnectionState.known, \.rawValue, SingleConnectionState.init(word:)))
+        return .single(word(stateWord))
     }
 
     func line(_ whole: Range<Int>) throws(CIPSTATUSDecodingError) -> RawLine? {
@@ -173,8 +173,7 @@ private struct StatusLineParser {
             guard fields.count == 6, quotes.isMultiple(of: 2), let number = integer(fields[0]),
                 !fields.contains(where: { field in field.contains { bytes[$0] == Self.quote } })
             else { return }
-            let state = fields[5].isEmpty
-                ? ClientState.unknown("") : word(fields[5], ClientState.known, \.rawValue, ClientState.init(word:))
+            let state: ClientState = fields[5].isEmpty ? .unknown("") : word(fields[5])
             result = LinkStatus(
                 number: number,
                 bearer: integer(fields[1]),
@@ -277,13 +276,11 @@ private struct StatusLineParser {
     }
 
     /// The state whose word is exactly the bytes in `range`; otherwise the normalising, tolerant path.
-    func word<State>(
-        _ range: Range<Int>, _ known: [State], _ raw: KeyPath<State, String>, _ fallback: (String) -> State
-    ) -> State {
-        for state in known {
-            let candidate = state[keyPath: raw].utf8
+    func word<State: StateWord>(_ range: Range<Int>) -> State {
+        for state in State.known {
+            let candidate = state.rawValue.utf8
             if candidate.count == range.count, zip(candidate, bytes[range]).allSatisfy({ $0 == $1 }) { return state }
         }
-        return fallback(text(range))
+        return State(word: text(range))
     }
 }

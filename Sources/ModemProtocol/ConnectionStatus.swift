@@ -3,7 +3,7 @@
 ///
 /// The 14 words of the specification plus `IP CLOSE`, which SIM800/SIM900 firmware prints in the
 /// `STATE:` line before `CONNECT FAIL`. A word the decoder does not know is kept as ``unknown(_:)``.
-public enum SingleConnectionState: Hashable, Sendable {
+public enum SingleConnectionState: StateWord {
     case ipInitial, ipStart, ipConfig, ipGprsact, ipStatus
     case tcpConnecting, udpConnecting, serverListening
     case connectOK
@@ -41,15 +41,10 @@ public enum SingleConnectionState: Hashable, Sendable {
         }
     }
 
-    /// The state for a word, ``unknown(_:)`` when it is not one of the known ones.
-    public init(word: some StringProtocol) {
-        let normalized = StateWords.normalize(word)
-        self = Self.known.first { $0.rawValue == normalized } ?? .unknown(String(word))
-    }
 }
 
 /// The state of the multi-connection TCP/IP application (`AT+CIPMUX=1`), the `<ml_state>`.
-public enum MultiConnectionState: Hashable, Sendable {
+public enum MultiConnectionState: StateWord {
     case ipInitial, ipStart, ipConfig, ipGprsact, ipStatus, ipProcessing, pdpDeact
     case unknown(String)
 
@@ -72,15 +67,10 @@ public enum MultiConnectionState: Hashable, Sendable {
         }
     }
 
-    /// The state for a word, ``unknown(_:)`` when it is not one of the known ones.
-    public init(word: some StringProtocol) {
-        let normalized = StateWords.normalize(word)
-        self = Self.known.first { $0.rawValue == normalized } ?? .unknown(String(word))
-    }
 }
 
 /// The state of one link in multi-connection mode, the `<client state>`.
-public enum ClientState: Hashable, Sendable {
+public enum ClientState: StateWord {
     case initial, connecting, connected, remoteClosing, closing, closed
     case unknown(String)
 
@@ -100,11 +90,6 @@ public enum ClientState: Hashable, Sendable {
         }
     }
 
-    /// The state for a word, ``unknown(_:)`` when it is not one of the known ones.
-    public init(word: some StringProtocol) {
-        let normalized = StateWords.normalize(word)
-        self = Self.known.first { $0.rawValue == normalized } ?? .unknown(String(word))
-    }
 }
 
 /// The transport of a link.
@@ -167,6 +152,26 @@ public struct ServerStatus: Hashable, Sendable {
 public enum ConnectionStatus: Hashable, Sendable {
     case single(SingleConnectionState)
     case multi(MultiConnectionState, server: ServerStatus?, links: [LinkStatus])
+}
+
+/// A vocabulary of state words: the known ones, each with the word the module prints, and a case
+/// for words it does not know.
+public protocol StateWord: Hashable, Sendable {
+    /// The known states, in the order of the specification.
+    static var known: [Self] { get }
+    /// The state word as the module prints it.
+    var rawValue: String { get }
+    /// A word that is none of the known ones, kept as it was read.
+    static func unknown(_ word: String) -> Self
+}
+
+extension StateWord {
+    /// The state for a word (any case, spaces or underscores between words, quotes around it),
+    /// `unknown` when it is not one of the known ones.
+    public init(word: some StringProtocol) {
+        let normalized = StateWords.normalize(word)
+        self = Self.known.first { $0.rawValue == normalized } ?? .unknown(String(word))
+    }
 }
 
 enum StateWords {
