@@ -192,23 +192,7 @@ private struct Scanner {
             let digitsStart = index
             while let byte = current, isDigit(byte) { index += 1 }
             guard index > digitsStart, index - digitsStart <= 3 else { throw unexpected(at: index) }
-            let commandName = name(start..<index)
-            skipSpaces()
-            if current == UInt8(ascii: "?") {
-                index += 1
-                return ATCommand(name: commandName, form: .read)
-            }
-            if current == UInt8(ascii: "=") {
-                index += 1
-                skipSpaces()
-                if current == UInt8(ascii: "?") {
-                    index += 1
-                    return ATCommand(name: commandName, form: .test)
-                }
-                let value = try parseNumber()
-                return ATCommand(name: commandName, form: .write([.token(String(value))]), value: value)
-            }
-            return ATCommand(name: commandName, form: .execute)
+            return try basicForm(name(start..<index), takesValue: false)
         }
         // D (dial) takes the rest of the line as its dial string.
         if single, letter == UInt8(ascii: "D") {
@@ -216,9 +200,13 @@ private struct Scanner {
             index = bytes.count
             return ATCommand(name: "D", form: .write([.token(dial)]))
         }
-        let commandName = name(start..<index)
+        return try basicForm(name(start..<index), takesValue: true)
+    }
+
+    /// What follows a basic command's name: a number (`E0`), `?`, `=?` or `=<number>`.
+    mutating func basicForm(_ commandName: String, takesValue: Bool) throws(ATSyntaxError) -> ATCommand {
         skipSpaces()
-        if let byte = current, isDigit(byte) {
+        if takesValue, let byte = current, isDigit(byte) {
             return ATCommand(name: commandName, form: .execute, value: try parseNumber())
         }
         if current == UInt8(ascii: "?") {
