@@ -62,13 +62,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(
             name: "ModemProtocolTests",
-            dependencies: ["ModemProtocol"],
+            dependencies: ["ModemProtocol", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
-        .testTarget(name: "ModemCoreTests", dependencies: ["ModemCore"], swiftSettings: strict),
+        .testTarget(name: "ModemCoreTests", dependencies: ["ModemCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ModemEmulatorTests",
             dependencies: [
@@ -82,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "ModemClientTests",
             dependencies: [
-                "ModemClient", "ModemEmulator",
+                "ModemClient", "ModemEmulator", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

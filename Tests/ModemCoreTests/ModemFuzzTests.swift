@@ -1,5 +1,6 @@
 import ModemCore
 import ModemProtocol
+import TestSupport
 import Testing
 
 /// Property tests: random bytes, random command sequences and random network events never crash
@@ -16,7 +17,7 @@ struct ModemFuzzTests {
         "1460", "1461", "99999", "\"internet\"", "x", "\"a,b\"", "\"8.8.8.8\"",
     ]
 
-    static func randomLine(_ rng: inout SeededGenerator) -> String {
+    static func randomLine(_ rng: inout SplitMix64) -> String {
         let name = names.randomElement(using: &rng)!
         switch Int.random(in: 0..<4, using: &rng) {
         case 0: return "AT" + name
@@ -29,7 +30,7 @@ struct ModemFuzzTests {
         }
     }
 
-    static func randomEvent(_ rng: inout SeededGenerator, connections: [ConnectionID]) -> NetworkEvent {
+    static func randomEvent(_ rng: inout SplitMix64, connections: [ConnectionID]) -> NetworkEvent {
         let id = connections.randomElement(using: &rng) ?? ConnectionID(rawValue: UInt64.random(in: 1...20, using: &rng))
         switch Int.random(in: 0..<10, using: &rng) {
         case 0: return .contextActivated(localAddress: "10.64.0.2")
@@ -47,7 +48,7 @@ struct ModemFuzzTests {
 
     @Test("random command sequences and events: a rejected command never changes state", arguments: 0..<8)
     func commandSequences(seed: UInt64) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var modem = ModemHarness()
         modem.echoOff()
         if seed % 2 == 1 { modem.send("AT+CIPMUX=1") }
@@ -83,7 +84,7 @@ struct ModemFuzzTests {
 
     @Test("random bytes never crash the modem and it answers afterwards", arguments: 0..<8)
     func randomBytes(seed: UInt64) {
-        var rng = SeededGenerator(seed: seed &+ 100)
+        var rng = SplitMix64(seed: seed &+ 100)
         var modem = ModemHarness()
         modem.bringUp()
         modem.connect()

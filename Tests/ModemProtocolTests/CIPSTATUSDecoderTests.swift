@@ -1,4 +1,5 @@
 import ModemProtocol
+import TestSupport
 import Testing
 
 @Suite("CIPSTATUSDecoder: replies")

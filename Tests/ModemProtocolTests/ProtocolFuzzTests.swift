@@ -1,27 +1,8 @@
 import ModemProtocol
+import TestSupport
 import Testing
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a small seeded generator, so that every run of the property
-/// tests sees the same inputs and a failure can be replayed.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension SplitMix64 {
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-
     /// Random bytes, a third of them from the bytes the protocol gives meaning to.
     mutating func bytes(count: Int) -> [UInt8] {
         let special: [UInt8] = [
