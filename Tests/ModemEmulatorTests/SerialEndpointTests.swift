@@ -57,22 +57,46 @@ import Testing
     }
 
     @Test func threeModemsInOneProcess() async throws {
+        let server = try await TestTCPServer.start()
+        defer { Task { await server.stop() } }
         var options = Harness.options()
         options.serial = .listen(host: "127.0.0.1", port: 0)
         options.count = 3
         let emulator = try Emulator(options: options, logger: Harness.logger)
         let addresses = try await emulator.start()
         #expect(addresses.count == 3)
+        #expect(Set(addresses.map(\.description)).count == 3, "each modem has a serial port of its own")
+        #expect(emulator.modems.map(\.index) == [0, 1, 2])
         var sessions: [ModemSession] = []
         for address in addresses {
             guard case .tcp(_, let port) = address else { throw StreamClosed() }
             sessions.append(try await attachSerial(port: port))
         }
+        // Settings, states, links and data are each modem's own: nothing done to one shows in another.
+        try await sessions[0].command("ATE1")
         try await sessions[1].command("AT+CIPMUX=1")
         try await sessions[2].bringUp()
+        try await sessions[2].command("AT+CIPHEAD=1")
+        try await sessions[2].command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
+        try await sessions[2].expect("\r\nCONNECT OK\r\n")
+        let payload = Array("for modem 2 only".utf8)
+        #expect(try await sessions[2].transfer(payload, link: nil, stopAndWait: true) == payload)
+
         #expect(try await sessions[0].singleState() == "IP INITIAL")
-        #expect(try await sessions[1].multiStatus().state == "IP INITIAL")
-        #expect(try await sessions[2].singleState() == "IP STATUS")
+        let multi = try await sessions[1].multiStatus()
+        #expect(multi.state == "IP INITIAL")
+        #expect(multi.lines.filter { $0.hasPrefix("C: ") }.count == 6)
+        #expect(multi.lines.filter { $0.hasPrefix("C: ") }.allSatisfy { $0.hasSuffix("\"INITIAL\"") })
+        #expect(try await sessions[2].singleState() == "CONNECT OK")
+        #expect(Array(try await sessions[0].command("AT").utf8).starts(with: Array("AT\r".utf8)), "echo is on on modem 0")
+        #expect(Array(try await sessions[1].command("AT").utf8) == Array("\r\nOK\r\n".utf8), "and off on modem 1")
+
+        // A fault injected into one modem reaches that modem's host only.
+        try await emulator.modems[2].deactivateContext()
+        try await sessions[2].expect("+PDP: DEACT")
+        try await sessions[1].command("AT+CSTT=\"internet\"")
+        #expect(try await sessions[1].multiStatus().state == "IP START")
+        #expect(try await sessions[0].singleState() == "IP INITIAL")
         for session in sessions { await session.stream.close() }
         await emulator.shutdown()
     }
