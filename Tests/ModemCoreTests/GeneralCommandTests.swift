@@ -65,6 +65,30 @@ struct GeneralCommandTests {
         #expect(modem.send("AT+CFUN=1") == "\r\nOK\r\n\r\n+CPIN: READY\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n\r\n+CREG: 1\r\n")
     }
 
+    @Test("AT+CFUN=0 closes open AT+SAPBR bearers too: `+SAPBR 1: DEACT`, then `+PDP: DEACT` (TinyGSM #466)")
+    func radioOffClosesBearers() {
+        // Only the bearer open (sim800l-gsm-module's connect_gprs): it used to stay open with the radio off.
+        var modem = ModemHarness()
+        modem.echoOff()
+        modem.send("AT+SAPBR=3,1,\"APN\",\"internet\"")
+        modem.send("AT+SAPBR=1,1")
+        modem.event(.bearerActivated(profile: 1, localAddress: "10.64.0.2"))
+        #expect(modem.send("AT+CFUN=0") == "\r\nOK\r\n\r\n+SAPBR 1: DEACT\r\n\r\n+CPIN: NOT READY\r\n")
+        #expect(modem.actions.last == .deactivateBearer(profile: 1))
+        #expect(modem.send("AT+SAPBR=2,1") == "\r\n+SAPBR: 1,3,\"0.0.0.0\"\r\n\r\nOK\r\n")
+
+        // TinyGSM's gprsConnect (bearer and context): the order of the real SIM808 R14.18 log.
+        var both = ModemHarness()
+        both.echoOff()
+        both.send("AT+SAPBR=1,1")
+        both.event(.bearerActivated(profile: 1, localAddress: "10.64.0.2"))
+        both.bringUp()
+        #expect(
+            both.send("AT+CFUN=0")
+                == "\r\nOK\r\n\r\n+SAPBR 1: DEACT\r\n\r\n+PDP: DEACT\r\n\r\n+CPIN: NOT READY\r\n")
+        #expect(both.send("AT+SAPBR=2,1") == "\r\n+SAPBR: 1,3,\"0.0.0.0\"\r\n\r\nOK\r\n")
+    }
+
     @Test("AT+CFUN=1,1 answers OK, then reboots with the power-on URCs")
     func reboot() {
         var modem = ModemHarness()

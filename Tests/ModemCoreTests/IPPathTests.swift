@@ -36,7 +36,7 @@ struct IPPathTests {
         modem.send("AT+SAPBR=1,1")
         modem.event(.bearerActivated(profile: 1, localAddress: "10.64.0.2"))
         modem.bringUp()
-        #expect(modem.event(.contextDeactivated) == "\r\n+PDP: DEACT\r\n\r\n+SAPBR 1: DEACT\r\n")
+        #expect(modem.event(.contextDeactivated) == "\r\n+SAPBR 1: DEACT\r\n\r\n+PDP: DEACT\r\n")
         #expect(modem.send("AT+SAPBR=2,1") == "\r\n+SAPBR: 1,3,\"0.0.0.0\"\r\n\r\nOK\r\n")
     }
 

@@ -94,11 +94,13 @@ extension Modem {
         complete(with: .error(nil))
     }
 
-    /// The network dropped the packet domain: open bearers close with `+SAPBR <cid>: DEACT`.
+    /// The packet domain went down (the network dropped it, or `AT+CFUN=0`): open bearers close
+    /// with `+SAPBR <cid>: DEACT`.
     mutating func bearersLost() {
         for profile in bearers.keys.sorted() where bearers[profile]?.status == .connected {
             bearers[profile]?.status = .closed
             bearers[profile]?.address = "0.0.0.0"
+            act(.deactivateBearer(profile: profile))
             emitURC("+SAPBR \(profile): DEACT")
         }
     }

@@ -240,8 +240,9 @@ extension Modem {
         context.stage = .deactivated
         context.localAddress = nil
         if announce {
-            emitURC("+PDP: DEACT")
+            // SIM808 R14.18 at AT+CFUN=0: `+SAPBR 1: DEACT`, then `+PDP: DEACT` (docs/research/real-logs.md, d).
             bearersLost()
+            emitURC("+PDP: DEACT")
         }
     }
 

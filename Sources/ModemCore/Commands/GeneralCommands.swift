@@ -187,7 +187,8 @@ extension Modem {
             emitURC("Call Ready")
             emitURC("SMS Ready")
         } else {
-            if context.isActive || context.stage == .activating { contextLost(announce: true) }
+            // The radio is off: the PDP context and every open AT+SAPBR bearer go down.
+            if context.isActive || context.stage == .activating { contextLost(announce: true) } else { bearersLost() }
             emitURC("+CPIN: NOT READY")
         }
         registrationChanged()
