@@ -6,7 +6,8 @@ import ModemProtocol
 /// `{"command":"remote-close","arguments":["0"]}` or `{"command":"status","modem":2}`.
 ///
 /// Commands: `status`, `pdp-deact`, `fail-activation on|off`, `refuse-connects on|off`,
-/// `remote-close <n>`, `reset`, `noise <bytes>`. `modem` picks one of `--count` modems (default 0).
+/// `remote-close <n>`, `reset`, `noise <bytes>`, `network <preset|key=value...>`, `registration on|off`,
+/// `signal <rssi>`, `scenario <JSON text>`. `modem` picks one of `--count` modems (default 0).
 public struct ControlRequest: Codable, Sendable, Equatable {
     public var command: String
     public var arguments: [String]
@@ -31,6 +32,15 @@ public struct ControlReply: Codable, Sendable, Equatable {
     public var ok: Bool
     public var error: String?
     public var status: StatusReport?
+    /// `network`: the profile now in force.
+    public var network: String?
+
+    public init(ok: Bool, error: String? = nil, status: StatusReport? = nil, network: String? = nil) {
+        self.ok = ok
+        self.error = error
+        self.status = status
+        self.network = network
+    }
 
     public static func failure(_ message: String) -> ControlReply { ControlReply(ok: false, error: message) }
 }
@@ -67,8 +77,11 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var links: [Link]
     public var failActivation: Bool
     public var refuseConnects: Bool
+    /// The network links meet (``NetworkProfile``), as text.
+    public var network: String?
 
-    init(modem: Int, snapshot: ModemSnapshot, failActivation: Bool, refuseConnects: Bool) {
+    init(modem: Int, snapshot: ModemSnapshot, failActivation: Bool, refuseConnects: Bool, network: String? = nil) {
+        self.network = network
         self.modem = modem
         localAddress = snapshot.localAddress
         apn = snapshot.apn
@@ -134,6 +147,35 @@ struct ControlDispatcher: Sendable {
                 try await modem.closeFromNetwork(link: number)
             case "reset":
                 try await modem.reset()
+            case "network":
+                guard !arguments.isEmpty else {
+                    return .failure("usage: network <preset|key=value...> (keys: preset, up, down, delay, loss)")
+                }
+                var profile = try await modem.network()
+                for setting in arguments {
+                    do {
+                        try profile.apply(setting)
+                    } catch {
+                        return .failure(error.description)
+                    }
+                }
+                try await modem.setNetwork(profile)
+                return ControlReply(ok: true, network: profile.description)
+            case "registration":
+                guard let on = Self.flag(arguments) else { return .failure("usage: registration on|off") }
+                try await modem.setRegistered(on)
+            case "signal":
+                guard arguments.count == 1, let rssi = Int(arguments[0]), (0...31).contains(rssi) || rssi == 99 else {
+                    return .failure("usage: signal <rssi 0-31, or 99 for unknown>")
+                }
+                try await modem.setSignal(rssi: rssi)
+            case "scenario":
+                guard arguments.count == 1 else { return .failure("usage: scenario <scenario JSON text>") }
+                do {
+                    try await modem.play(try Scenario.parse(arguments[0]))
+                } catch let error as ScenarioError {
+                    return .failure("scenario rejected: \(error)")
+                }
             case "noise":
                 guard arguments.count == 1, let count = Int(arguments[0]), (0...65536).contains(count) else {
                     return .failure("usage: noise <bytes 0-65536>")
@@ -141,7 +183,7 @@ struct ControlDispatcher: Sendable {
                 try await modem.injectNoise(count: count)
             default:
                 return .failure(
-                    "unknown command '\(request.command)'; known: status, pdp-deact, fail-activation, refuse-connects, remote-close, reset, noise"
+                    "unknown command '\(request.command)'; known: status, pdp-deact, fail-activation, refuse-connects, remote-close, reset, noise, network, registration, signal, scenario"
                 )
             }
             return ControlReply(ok: true)
@@ -178,6 +220,6 @@ extension VirtualModem {
         let faults = try await faults()
         return StatusReport(
             modem: index, snapshot: snapshot, failActivation: faults.failActivation,
-            refuseConnects: faults.refuseConnects)
+            refuseConnects: faults.refuseConnects, network: try await network().description)
     }
 }

@@ -30,6 +30,14 @@ public struct EmulatorConfiguration: Sendable {
     public var failActivation = false
     /// Whether the network refuses every connection (`refuse-connects on`).
     public var refuseConnects = false
+    /// Bandwidth, latency and UDP loss every link's data meets (`--network`); ``NetworkProfile/ideal`` is unshaped.
+    public var network = NetworkProfile.ideal
+    /// How long commands that wait for the network take (`--timing`).
+    public var timing = CommandTiming.instant
+    /// Seeds every random choice (latency jitter, UDP loss, timing, line noise) so a run repeats exactly.
+    public var seed: UInt64 = 0
+    /// A timeline of network changes and faults to play from start-up (`--scenario`).
+    public var scenario: Scenario?
 
     public init() {}
 }

@@ -1,6 +1,7 @@
 import NIOCore
 
-/// Feeds a TCP link's bytes and closes into its modem.
+/// Announces an incoming TCP connection to its modem. Data and closes reach the modem through the
+/// link's ``LinkShaper``, which sits in front of this handler.
 final class StreamLinkHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -17,49 +18,39 @@ final class StreamLinkHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        modem.linkReceived(socket, Array(unwrapInboundIn(data).readableBytesView))
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event { modem.linkClosedByPeer(socket) }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        modem.linkClosedByPeer(socket)
-        context.fireChannelInactive()
-    }
-
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         modem.logger.debug("link socket error", metadata: ["error": "\(error)"])
         context.close(promise: nil)
     }
 }
 
-/// Feeds a connected UDP socket's datagrams into its modem.
+/// Keeps a connected UDP socket open through ICMP errors; datagrams reach the modem through the
+/// link's ``LinkShaper``.
 final class DatagramLinkHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     private let modem: VirtualModem
-    private let socket: LinkSocket
 
-    init(modem: VirtualModem, socket: LinkSocket) {
+    init(modem: VirtualModem) {
         self.modem = modem
-        self.socket = socket
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        modem.linkReceived(socket, Array(unwrapInboundIn(data).data.readableBytesView))
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        modem.linkClosedByPeer(socket)
-        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // An ICMP "port unreachable" surfaces here; UDP has no connection to lose, so the link stays.
         modem.logger.debug("UDP link error", metadata: ["error": "\(error)"])
+    }
+}
+
+extension LinkShaper where Inbound == ByteBuffer {
+    /// The shaper of a TCP link.
+    convenience init(streamOf modem: VirtualModem, socket: LinkSocket) {
+        self.init(modem: modem, socket: socket, datagrams: false) { $0 }
+    }
+}
+
+extension LinkShaper where Inbound == AddressedEnvelope<ByteBuffer> {
+    /// The shaper of a UDP link.
+    convenience init(datagramsOf modem: VirtualModem, socket: LinkSocket) {
+        self.init(modem: modem, socket: socket, datagrams: true) { $0.data }
     }
 }

@@ -43,6 +43,17 @@ public final class VirtualModem: @unchecked Sendable {
     private var bearerActivation: Scheduled<Void>?
     private let serial: SerialLine
     private var isShutDown = false
+    /// The network every link's data crosses now (``LinkShaper`` reads it for each chunk).
+    private(set) var networkProfile: NetworkProfile
+    /// Latency jitter and UDP loss.
+    var networkRandom: SeededRandom
+    /// Command timing.
+    private var timingRandom: SeededRandom
+    /// Line noise.
+    private var noiseRandom: SeededRandom
+    /// Links whose shaper holds more of the modem's data than it may: the serial line is not read.
+    private var backedUpLinks = 0
+    private var scenario: ScenarioRunner?
 
     private enum Input {
         case serial([UInt8])
@@ -59,6 +70,10 @@ public final class VirtualModem: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.modem = Modem(configuration: configuration.modem)
+        self.networkProfile = configuration.network
+        self.networkRandom = SeededRandom(seed: configuration.seed, stream: 1)
+        self.timingRandom = SeededRandom(seed: configuration.seed, stream: 2)
+        self.noiseRandom = SeededRandom(seed: configuration.seed, stream: 3)
         var logger = logger
         logger[metadataKey: "modem"] = "\(index)"
         self.logger = logger
@@ -118,18 +133,45 @@ public final class VirtualModem: @unchecked Sendable {
         try await onLoop { $0.submit(.reset) }
     }
 
-    /// Writes `count` random bytes of line noise to the host.
+    /// Writes `count` random bytes of line noise to the host (the same bytes for the same `--seed`).
     public func injectNoise(count: Int) async throws {
+        try await onLoop { $0.writeNoise(count: count) }
+    }
+
+    /// The network links meet now.
+    public func network() async throws -> NetworkProfile {
+        try await eventLoop.submit { self.networkProfile }.get()
+    }
+
+    /// Changes the network for every link, open ones included; data already in flight keeps its timing.
+    public func setNetwork(_ profile: NetworkProfile) async throws {
         try await onLoop { modem in
-            var generator = SystemRandomNumberGenerator()
-            modem.serial.write((0..<max(0, count)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            modem.logger.info("network: \(profile)")
+            modem.networkProfile = profile
         }
+    }
+
+    /// Network registration is lost (`false`) or regained (`+CREG`/`+CGREG` URCs when the host enabled them).
+    public func setRegistered(_ registered: Bool) async throws {
+        try await onLoop { $0.submit(.network(.registrationChanged(registered: registered))) }
+    }
+
+    /// The signal quality `AT+CSQ` reports changes (RSSI 0–31, 99 unknown).
+    public func setSignal(rssi: Int) async throws {
+        try await onLoop { $0.submit(.network(.signalChanged(rssi: rssi))) }
+    }
+
+    /// Starts playing `scenario` now, replacing one that is playing.
+    public func play(_ scenario: Scenario) async throws {
+        try await onLoop { $0.startScenario(scenario) }
     }
 
     /// Closes every socket, timer and the serial line; the modem takes no more input.
     public func shutdown() async {
         let closes: [EventLoopFuture<Void>]? = try? await eventLoop.submit {
             self.isShutDown = true
+            self.scenario?.cancel()
+            self.scenario = nil
             for timer in self.timers.values { timer.cancel() }
             self.timers.removeAll()
             self.activation?.cancel()
@@ -158,6 +200,8 @@ public final class VirtualModem: @unchecked Sendable {
         guard serial.channel !== channel else { return }
         serial.attach(channel)
         logger.debug("serial channel attached")
+        if backedUpLinks > 0 { channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
+        if let scenario = configuration.scenario, self.scenario == nil { startScenario(scenario) }
     }
 
     func detachSerial(_ channel: any Channel) {
@@ -168,6 +212,7 @@ public final class VirtualModem: @unchecked Sendable {
 
     func serialReceived(_ bytes: [UInt8]) {
         serial.received(bytes)
+        scenario?.hostBytes(bytes)
         submit(.serial(bytes))
     }
 
@@ -198,6 +243,15 @@ public final class VirtualModem: @unchecked Sendable {
         }
         inputs = []
         processing = false
+        if let scenario, scenario.watchesStates { scenario.states(stateWords()) }
+    }
+
+    /// The state words `AT+CIPSTATUS` would report: the modem's, and each link's in multi mode.
+    private func stateWords() -> [String] {
+        switch modem.status {
+        case .single(let state): [state.rawValue]
+        case .multi(let state, _, let links): [state.rawValue] + links.map(\.state.rawValue)
+        }
     }
 
     private func execute(_ action: ModemAction) {
@@ -207,7 +261,7 @@ public final class VirtualModem: @unchecked Sendable {
         case .activateContext(let apn, _, _):
             activation?.cancel()
             logger.debug("activating PDP context", metadata: ["apn": "\(apn)"])
-            activation = eventLoop.scheduleTask(in: configuration.activationDelay.timeAmount) {
+            activation = eventLoop.scheduleTask(in: activationDelay().timeAmount) {
                 self.activation = nil
                 if self.configuration.failActivation {
                     self.logger.info("PDP context activation refused (fail-activation is on)")
@@ -221,7 +275,7 @@ public final class VirtualModem: @unchecked Sendable {
             activation = nil
         case .activateBearer(let profile, let apn):
             logger.debug("opening bearer profile", metadata: ["profile": "\(profile)", "apn": "\(apn)"])
-            bearerActivation = eventLoop.scheduleTask(in: configuration.activationDelay.timeAmount) {
+            bearerActivation = eventLoop.scheduleTask(in: activationDelay().timeAmount) {
                 self.bearerActivation = nil
                 if self.configuration.failActivation {
                     self.logger.info("bearer activation refused (fail-activation is on)")
@@ -241,6 +295,9 @@ public final class VirtualModem: @unchecked Sendable {
             guard let channel = sockets[id]?.channel else {
                 logger.debug("data for a link without a socket dropped", metadata: ["connection": "\(id)"])
                 return
+            }
+            if let scenario, scenario.watchesBytes, let number = linkNumber(of: id) {
+                scenario.sent(link: number, count: bytes.count)
             }
             channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
         case .close(let id, let graceful):
@@ -271,7 +328,7 @@ public final class VirtualModem: @unchecked Sendable {
             logger.info("incoming connection refused: no free link")
             incoming.removeValue(forKey: token)?.channel?.close(promise: nil)
         case .resolve(let query, let host):
-            resolve(host).whenComplete { result in
+            lookUp(host).whenComplete { result in
                 let addresses = (try? result.get()) ?? []
                 self.submit(.network(.resolved(query: query, addresses: addresses)))
             }
@@ -299,7 +356,7 @@ public final class VirtualModem: @unchecked Sendable {
                 self.connectFailed(socket)
                 return
             }
-            self.resolve(host).whenComplete { result in
+            self.lookUp(host).whenComplete { result in
                 guard self.sockets[id] === socket else { return }
                 guard case .success(let addresses) = result, let address = addresses.first else {
                     self.logger.info("connection to \(host):\(port) failed: the name does not resolve")
@@ -316,8 +373,10 @@ public final class VirtualModem: @unchecked Sendable {
                 self.open(socket, address: address, host: host, port: port)
             }
         }
-        if configuration.connectDelay > .zero {
-            socket.pendingStart = eventLoop.scheduleTask(in: configuration.connectDelay.timeAmount, start)
+        var delay = configuration.connectDelay
+        if configuration.timing.connectRoundTrip { delay += roundTrip() }
+        if delay > .zero {
+            socket.pendingStart = eventLoop.scheduleTask(in: delay.timeAmount, start)
         } else {
             start()
         }
@@ -340,7 +399,8 @@ public final class VirtualModem: @unchecked Sendable {
                 .connectTimeout(configuration.modem.timeouts.connect.timeAmount + .seconds(1))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(StreamLinkHandler(modem: self, socket: socket))
+                        try channel.pipeline.syncOperations.addHandlers(
+                            LinkShaper(streamOf: self, socket: socket), StreamLinkHandler(modem: self, socket: socket))
                     }
                 }
                 .connect(to: remote)
@@ -349,7 +409,8 @@ public final class VirtualModem: @unchecked Sendable {
                 .channelOption(.autoRead, value: false)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(DatagramLinkHandler(modem: self, socket: socket))
+                        try channel.pipeline.syncOperations.addHandlers(
+                            LinkShaper(datagramsOf: self, socket: socket), DatagramLinkHandler(modem: self))
                     }
                 }
                 .connect(to: remote)
@@ -375,6 +436,11 @@ public final class VirtualModem: @unchecked Sendable {
     private func connectFailed(_ socket: LinkSocket) {
         guard let id = socket.id, sockets[id] === socket else { return }
         sockets[id] = nil
+        if configuration.timing.failAfterModuleTimeout {
+            // A real module keeps trying until its own AT+CIPSTART timeout ends the attempt.
+            logger.debug("connection failure left to the module's connect timeout", metadata: ["connection": "\(id)"])
+            return
+        }
         submit(.network(.connectFailed(id)))
     }
 
@@ -415,7 +481,24 @@ public final class VirtualModem: @unchecked Sendable {
 
     func linkReceived(_ socket: LinkSocket, _ bytes: [UInt8]) {
         guard let id = socket.id, sockets[id] === socket else { return }
+        if let scenario, scenario.watchesBytes, let number = linkNumber(of: id) {
+            scenario.received(link: number, count: bytes.count)
+        }
         submit(.network(.received(id, bytes)))
+    }
+
+    private func linkNumber(of id: ConnectionID) -> Int? {
+        (0..<Modem.linkCount).first { modem.connection(onLink: $0) == id }
+    }
+
+    /// A link's shaper holds too much of the modem's data (`true`), or has drained (`false`): the
+    /// serial line is not read while any link is backed up, as a module's UART flow control would.
+    func uplinkBackedUp(_ backedUp: Bool) {
+        let wasBlocked = backedUpLinks > 0
+        backedUpLinks = max(0, backedUpLinks + (backedUp ? 1 : -1))
+        let blocked = backedUpLinks > 0
+        guard blocked != wasBlocked, let channel = serial.channel else { return }
+        channel.setOption(ChannelOptions.autoRead, value: !blocked).whenFailure { _ in }
     }
 
     /// The peer closed (FIN, reset) or the socket closed under us.
@@ -443,7 +526,8 @@ public final class VirtualModem: @unchecked Sendable {
                 child.eventLoop.makeCompletedFuture {
                     let socket = LinkSocket(id: nil, transport: .tcp)
                     socket.channel = child
-                    try child.pipeline.syncOperations.addHandler(StreamLinkHandler(modem: self, socket: socket))
+                    try child.pipeline.syncOperations.addHandlers(
+                        LinkShaper(streamOf: self, socket: socket), StreamLinkHandler(modem: self, socket: socket))
                 }
             }
             .bind(host: host, port: port)
@@ -509,7 +593,8 @@ public final class VirtualModem: @unchecked Sendable {
             .connectTimeout(timeout.timeAmount)
             .connect(to: target)
             .whenComplete { result in
-                let elapsed = Duration.nanoseconds((NIODeadline.now() - start).nanoseconds)
+                var elapsed = Duration.nanoseconds((NIODeadline.now() - start).nanoseconds)
+                if self.configuration.timing.connectRoundTrip { elapsed += self.roundTrip() }
                 var reply: Duration?
                 switch result {
                 case .success(let channel):
@@ -521,6 +606,80 @@ public final class VirtualModem: @unchecked Sendable {
                 self.pingAttempts(
                     to: target, remaining: remaining - 1, timeout: timeout, results: results + [reply], done: done)
             }
+    }
+
+    /// A name lookup as the network answers it: with realistic timing, a resolver's time and one
+    /// round trip pass before the answer (an address needs no lookup).
+    private func lookUp(_ host: String) -> EventLoopFuture<[String]> {
+        let timing = configuration.timing
+        guard IPv4.parse(host) == nil, timing.dns.upperBound > .zero || timing.connectRoundTrip else {
+            return resolve(host)
+        }
+        let delay = timingRandom.duration(in: timing.dns) + (timing.connectRoundTrip ? roundTrip() : .zero)
+        let answer = eventLoop.makePromise(of: [String].self)
+        let lookup = resolve(host)
+        eventLoop.scheduleTask(in: delay.timeAmount) { answer.completeWith(lookup) }
+        return answer.futureResult
+    }
+
+    /// How long the network takes to activate a context now.
+    private func activationDelay() -> Duration {
+        guard let range = configuration.timing.activation else { return configuration.activationDelay }
+        return timingRandom.duration(in: range)
+    }
+
+    /// One network round trip: a latency drawn each way from the current profile.
+    private func roundTrip() -> Duration {
+        timingRandom.duration(in: networkProfile.delay) + timingRandom.duration(in: networkProfile.delay)
+    }
+
+    // MARK: - Scenarios and faults
+
+    private func startScenario(_ scenario: Scenario) {
+        self.scenario?.cancel()
+        if let seed = scenario.seed {
+            networkRandom = SeededRandom(seed: seed, stream: 1)
+            timingRandom = SeededRandom(seed: seed, stream: 2)
+            noiseRandom = SeededRandom(seed: seed, stream: 3)
+        }
+        logger.info("scenario: \(scenario.events.count) events")
+        self.scenario = ScenarioRunner(scenario, modem: self)
+    }
+
+    /// Carries out one scenario change.
+    func apply(_ change: Scenario.Change, line: Int) {
+        guard !isShutDown else { return }
+        logger.info("scenario line \(line): \(change)")
+        switch change {
+        case .network(let settings):
+            var profile = networkProfile
+            for setting in settings { try? profile.apply(setting) }
+            networkProfile = profile
+        case .pdpDrop:
+            submit(.network(.contextDeactivated))
+        case .remoteClose(let number):
+            guard let id = modem.connection(onLink: number), let channel = sockets[id]?.channel else {
+                logger.info("scenario line \(line): link \(number) has no open socket to close")
+                return
+            }
+            channel.close(promise: nil)
+        case .refuseConnects(let on):
+            configuration.refuseConnects = on
+        case .failActivation(let on):
+            configuration.failActivation = on
+        case .registration(let registered):
+            submit(.network(.registrationChanged(registered: registered)))
+        case .signal(let rssi):
+            submit(.network(.signalChanged(rssi: rssi)))
+        case .reset:
+            submit(.reset)
+        case .noise(let count):
+            writeNoise(count: count)
+        }
+    }
+
+    private func writeNoise(count: Int) {
+        serial.write((0..<max(0, count)).map { _ in UInt8.random(in: 0...255, using: &noiseRandom) })
     }
 
     private func resolve(_ host: String) -> EventLoopFuture<[String]> {

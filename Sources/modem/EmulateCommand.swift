@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ModemEmulator
 import ModemProtocol
@@ -77,12 +78,36 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A unix socket for `modem ctl` (mode 0600).", valueName: "path"))
     var control: String?
 
+    @Option(help: "Network every link's data crosses: ideal (unshaped), gprs, edge, umts, hspa or lte (docs/network.md).")
+    var network: String = "ideal"
+
+    @Option(help: ArgumentHelp("Uplink (modem to network) bandwidth in kbit/s; 0 is unlimited.", valueName: "kbit"))
+    var netUp: String?
+
+    @Option(help: ArgumentHelp("Downlink (network to modem) bandwidth in kbit/s; 0 is unlimited.", valueName: "kbit"))
+    var netDown: String?
+
+    @Option(help: ArgumentHelp("One-way latency added in each direction, fixed or a min:max range.", valueName: "ms[:ms]"))
+    var netDelay: String?
+
+    @Option(help: ArgumentHelp("Fraction (0-1) of UDP datagrams lost in each direction.", valueName: "p"))
+    var udpLoss: String?
+
+    @Option(help: "Command response times: instant, or realistic (a real module's; docs/network.md).")
+    var timing: String = "instant"
+
+    @Option(help: "Seed for every random choice (latency jitter, UDP loss, timing, noise): runs repeat exactly.")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("A JSON timeline of network changes and faults, checked before the modem starts.", valueName: "file"))
+    var scenario: String?
+
     func validate() throws {
         let endpoints = [pty, listen != nil, stdio].filter { $0 }.count
         guard endpoints == 1 else { throw ValidationError("Give exactly one of --pty, --listen HOST:PORT or --stdio.") }
         if link != nil, !pty { throw ValidationError("--link works with --pty only.") }
         if count != 1, listen == nil { throw ValidationError("--count needs --listen HOST:BASEPORT.") }
-        guard (1...1000).contains(count) else { throw ValidationError("--count must be 1 to 1000.") }
+        guard (1...65535).contains(count) else { throw ValidationError("--count must be 1 to 65535.") }
         _ = try options()
     }
 
@@ -157,6 +182,29 @@ struct EmulateCommand: AsyncParsableCommand {
             }
         }
         configuration.serverBindHost = serverHost
+        guard var profile = NetworkProfile.preset(named: network) else {
+            throw ValidationError(
+                "--network must be one of: \(NetworkProfile.presets.map(\.name).joined(separator: ", ")).")
+        }
+        for (key, value) in [("up", netUp), ("down", netDown), ("delay", netDelay), ("loss", udpLoss)] {
+            guard let value else { continue }
+            do {
+                try profile.apply(key: key, value: value)
+            } catch {
+                throw ValidationError("--\(["up": "net-up", "down": "net-down", "delay": "net-delay", "loss": "udp-loss"][key]!): \(error)")
+            }
+        }
+        configuration.network = profile
+        guard let timing = CommandTiming.named(timing) else { throw ValidationError("--timing must be instant or realistic.") }
+        configuration.timing = timing
+        configuration.seed = seed
+        if let scenario {
+            do {
+                configuration.scenario = try Scenario.load(path: scenario)
+            } catch {
+                throw ValidationError("--scenario \(scenario): \(error)")
+            }
+        }
         options.modem = configuration
         return options
     }
@@ -176,7 +224,8 @@ struct ControlCommand: AsyncParsableCommand {
         abstract: "Control a running virtual modem.",
         discussion: """
             Commands: status, pdp-deact, fail-activation on|off, refuse-connects on|off, \
-            remote-close <n>, reset, noise <bytes>. Prints the reply (one JSON object); exits 1 when it \
+            remote-close <n>, reset, noise <bytes>, network <preset|key=value...> (keys: preset, up, down, \
+            delay, loss), registration on|off, signal <rssi>, scenario <file>. Prints the reply (one JSON object); exits 1 when it \
             reports an error.
             """
     )
@@ -194,6 +243,21 @@ struct ControlCommand: AsyncParsableCommand {
     var arguments: [String] = []
 
     func run() async throws {
+        var arguments = arguments
+        if command == "scenario" {
+            // The file is read and checked here; the emulator gets its text.
+            guard arguments.count == 1 else { throw ValidationError("usage: scenario <file>") }
+            let path = arguments[0]
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("scenario \(path): cannot read the file")
+            }
+            do {
+                _ = try Scenario.parse(text)
+            } catch {
+                throw ValidationError("scenario \(path): \(error)")
+            }
+            arguments = [text]
+        }
         let request = ControlRequest(command: command, arguments: arguments, modem: modem)
         let reply: String
         do {

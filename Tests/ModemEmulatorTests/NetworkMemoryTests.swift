@@ -1,0 +1,77 @@
+import Foundation
+import ModemEmulator
+import NIOCore
+import Testing
+
+/// The `modem` executable built beside this test bundle, if it is there.
+let networkTestExecutable: String? = {
+    guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+    let path = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("modem").path
+    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+}()
+
+/// A fast peer pushing 10 MiB into a shaped link meets back-pressure: the emulator's resident
+/// memory stays within a fixed bound.
+///
+/// The emulator runs as its own process (`modem emulate`) and its `VmRSS` is read from
+/// `/proc/<pid>/status`: the test process's own memory moves with every other test running in
+/// parallel (and holds the peer's 10 MiB), so only a separate process gives a clean figure.
+@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
+struct NetworkMemoryTests {
+    @Test func fastPeerIntoShapedLinkStaysBounded() async throws {
+        let server = try await LinkPeerServer.start()
+        defer { Task { await server.stop() } }
+        let link = temporaryPath("net-mem-tty")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: networkTestExecutable!)
+        // 8 Mbit/s downlink: the shaper, not the PTY, is the slowest stage.
+        process.arguments = [
+            "emulate", "--pty", "--link", link, "--echo", "off", "--activation-delay", "1ms", "--net-down", "8000",
+            "--log-level", "error",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let stdout = try await ByteStream.reading(descriptor: dup(output.fileHandleForReading.fileDescriptor))
+        _ = try await stdout.read(until: "\n")
+
+        let host = ModemSession(stream: try await ByteStream.openTerminal(link))
+        try await host.bringUp()
+        try await host.command("AT+CIPHEAD=1")
+        try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
+        try await host.expect("\r\nCONNECT OK\r\n")
+        let peer = try await server.next()
+        let baseline = try Self.residentKiB(of: process.processIdentifier)
+
+        let offered = 10 << 20
+        peer.channel.writeAndFlush(ByteBuffer(bytes: randomBytes(offered)), promise: nil)
+        var received = 0
+        var peak = baseline
+        let readTarget = 3 << 20
+        var nextSample = 0
+        while received < readTarget {
+            guard case .data(_, let bytes) = try await host.nextFrame() else { throw StreamClosed() }
+            received += bytes.count
+            if received >= nextSample {
+                peak = max(peak, try Self.residentKiB(of: process.processIdentifier))
+                nextSample += 128 << 10
+            }
+        }
+        let growth = peak - baseline
+        print("[NetworkMemoryTests] VmRSS baseline \(baseline) KiB, peak \(peak) KiB (+\(growth) KiB) with 10 MiB offered, \(received) bytes read")
+        // Without the bound, the shaper would read the whole 10 MiB off loopback at once.
+        #expect(growth < 6 * 1024)
+        await host.stream.close()
+        process.terminate()
+    }
+
+    /// `VmRSS` of a process, in KiB.
+    static func residentKiB(of pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let value = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { throw StreamClosed() }
+        return value
+    }
+}
