@@ -45,66 +45,35 @@ public struct ControlReply: Codable, Sendable, Equatable {
     public static func failure(_ message: String) -> ControlReply { ControlReply(ok: false, error: message) }
 }
 
-/// A modem's state as `status` reports it, built from the core's ``ModemCore/ModemSnapshot``.
+/// A modem's state as `status` reports it, built from the core's ``ModemCore/ModemSnapshot``:
+/// `connection` is exactly what `AT+CIPSTATUS` reports, in the schema of `modem status --json`
+/// (docs/status-json.md); the other fields are what only the emulator knows.
 public struct StatusReport: Codable, Sendable, Equatable {
-    public struct Server: Codable, Sendable, Equatable {
-        public var port: Int
-        public var bearer: Int
-        public var state: String
-    }
-
-    public struct Link: Codable, Sendable, Equatable {
-        public var number: Int
-        public var bearer: Int?
-        public var transport: String?
-        public var address: String
-        public var port: Int?
-        public var state: String
-        public var unreadBytes: Int
-    }
-
     public var modem: Int
-    /// `single` (`AT+CIPMUX=0`) or `multi`.
-    public var mode: String
-    /// The `STATE:` word of `AT+CIPSTATUS`.
-    public var state: String
+    /// The state and links `AT+CIPSTATUS` reports.
+    public var connection: StatusDocument
+    /// Unread bytes per link in `AT+CIPRXGET=1` mode, links 0–5.
+    public var unreadBytes: [Int]
     public var localAddress: String?
     public var apn: String
     public var busy: Bool
     public var echo: Bool
-    public var server: Server?
-    /// Multi mode: all six links. Single mode: none (the state word says it all).
-    public var links: [Link]
     public var failActivation: Bool
     public var refuseConnects: Bool
     /// The network links meet (``NetworkProfile``), as text.
     public var network: String?
 
     init(modem: Int, snapshot: ModemSnapshot, failActivation: Bool, refuseConnects: Bool, network: String? = nil) {
-        self.network = network
         self.modem = modem
+        connection = StatusDocument(snapshot.status)
+        unreadBytes = snapshot.unreadBytes
         localAddress = snapshot.localAddress
         apn = snapshot.apn
         busy = snapshot.isBusy
         echo = snapshot.settings.echo
         self.failActivation = failActivation
         self.refuseConnects = refuseConnects
-        switch snapshot.status {
-        case .single(let state):
-            mode = "single"
-            self.state = state.rawValue
-            links = []
-        case .multi(let state, let server, let links):
-            mode = "multi"
-            self.state = state.rawValue
-            self.server = server.map { Server(port: $0.port, bearer: $0.bearer, state: $0.state) }
-            self.links = links.map { link in
-                Link(
-                    number: link.number, bearer: link.bearer, transport: link.transport?.rawValue,
-                    address: link.address, port: link.port, state: link.state.rawValue,
-                    unreadBytes: snapshot.unreadBytes.indices.contains(link.number) ? snapshot.unreadBytes[link.number] : 0)
-            }
-        }
+        self.network = network
     }
 }
 

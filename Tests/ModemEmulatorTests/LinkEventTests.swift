@@ -101,8 +101,8 @@ import Testing
 
             let status = try await ControlClient.request(ControlRequest(command: "status"), to: path)
             #expect(status.ok)
-            #expect(status.status?.state == "IP PROCESSING")
-            #expect(status.status?.links[1].state == "CONNECTED")
+            #expect(status.status?.connection.state == "IP PROCESSING")
+            #expect(status.status?.connection.links[1].state == "CONNECTED")
             #expect(status.status?.localAddress == "10.64.0.2")
 
             let remoteClose = try await ControlClient.request(

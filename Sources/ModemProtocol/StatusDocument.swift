@@ -1,7 +1,6 @@
-import ModemProtocol
-
-/// The JSON form of a ``ConnectionStatus`` that `modem status --json` prints; the schema is
-/// documented in docs/status-json.md and stays stable (fields are only ever added).
+/// The JSON form of a ``ConnectionStatus``: what `modem status --json` prints and what the
+/// emulator's control socket reports as `connection`. The schema is documented in
+/// docs/status-json.md and stays stable (fields are only ever added).
 public struct StatusDocument: Codable, Equatable, Sendable {
     /// The server line of multi mode.
     public struct Server: Codable, Equatable, Sendable {
