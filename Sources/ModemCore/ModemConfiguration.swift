@@ -49,16 +49,23 @@ public struct ModemConfiguration: Sendable, Equatable {
 /// values, not those of a real device: the IMEI is in the GSMA test range and the IMSI uses the
 /// test network 001-01.
 public struct ModemIdentity: Sendable, Equatable {
+    /// `AT+CGMI`
     public var manufacturer = "SIMCOM_Ltd"
+    /// `AT+CGMM`
     public var model = "SIMCOM_SIM800L"
+    /// `AT+CGMR`, `AT+GMR`
     public var revision = "Revision:1418B04SIM800L24"
     /// What `ATI` prints.
     public var productInformation = "SIM800 R14.18"
     /// What `AT+CCLK?` reports: a SIM800 without network time starts at 2004-01-01.
     public var clock = "04/01/01,00:00:00+00"
-    public var imei = "001010123456782"
+    /// `AT+GSN`, `AT+CGSN`: a 15-digit IMEI in the test range (TAC 00101012) with a valid Luhn check digit.
+    public var imei = "001010123456780"
+    /// `AT+CCID`
     public var iccid = "89001010000000000019"
+    /// `AT+CIMI`: MCC 001, MNC 01, the test network.
     public var imsi = "001010000000001"
+    /// `AT+COPS?`, `AT+CSPN?`
     public var operatorName = "ModemKit Test Network"
     /// `AT+CSQ` RSSI, 0–31 (99: unknown).
     public var signalQuality = 20

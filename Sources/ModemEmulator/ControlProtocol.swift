@@ -9,10 +9,14 @@ import ModemProtocol
 /// `remote-close <n>`, `reset`, `noise <bytes>`, `network <preset|key=value...>`, `registration on|off`,
 /// `signal <rssi>`, `scenario <JSON text>`. `modem` picks one of `--count` modems (default 0).
 public struct ControlRequest: Codable, Sendable, Equatable {
+    /// The command word, e.g. `status`, `pdp-deact`, `remote-close`.
     public var command: String
+    /// The command's arguments as text, e.g. `["0"]` for `remote-close 0`.
     public var arguments: [String]
+    /// Which of the `--count` modems (default 0).
     public var modem: Int?
 
+    /// A request for `command` with its arguments, to modem `modem` (0 when `nil`).
     public init(command: String, arguments: [String] = [], modem: Int? = nil) {
         self.command = command
         self.arguments = arguments
@@ -29,8 +33,11 @@ public struct ControlRequest: Codable, Sendable, Equatable {
 
 /// The answer to a ``ControlRequest``: `{"ok":true,…}` or `{"ok":false,"error":"…"}`.
 public struct ControlReply: Codable, Sendable, Equatable {
+    /// Whether the command was carried out.
     public var ok: Bool
+    /// Why not, when `ok` is false.
     public var error: String?
+    /// The modem's state, for `status`.
     public var status: StatusReport?
     /// `network`: the profile now in force.
     public var network: String?
@@ -42,6 +49,7 @@ public struct ControlReply: Codable, Sendable, Equatable {
         self.network = network
     }
 
+    /// A refusal with its reason.
     public static func failure(_ message: String) -> ControlReply { ControlReply(ok: false, error: message) }
 }
 

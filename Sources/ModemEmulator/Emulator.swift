@@ -14,6 +14,7 @@ public struct EmulatorOptions: Sendable {
     /// Network simulation and limits, the same for every modem.
     public var modem = EmulatorConfiguration()
 
+    /// A single modem on a new pseudo-terminal, with the default network and timing.
     public init() {}
 
     /// Rejects combinations that cannot work.
@@ -43,6 +44,7 @@ public actor Emulator {
     private nonisolated let lineGone: AsyncStream<Void>
     private nonisolated let lineGoneContinuation: AsyncStream<Void>.Continuation
 
+    /// Creates the modems (nothing is opened until ``start()``); throws when the options cannot work.
     public init(options: EmulatorOptions, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger)
         throws(EmulatorError)
     {
@@ -111,10 +113,12 @@ public actor Emulator {
 public struct EmulatorService: Service {
     private let emulator: Emulator
 
+    /// Wraps a started emulator.
     public init(emulator: Emulator) {
         self.emulator = emulator
     }
 
+    /// Runs until graceful shutdown (or the end of the stdio line), then shuts the emulator down.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await emulator.waitUntilLineGone()

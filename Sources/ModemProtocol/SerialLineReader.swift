@@ -33,6 +33,7 @@ public struct SerialLineReader: Sendable {
         case dataCancelled
     }
 
+    /// The bytes the reader gives meaning to (V.250 S3, S4, S5; Ctrl-Z and ESC of `AT+CIPSEND`).
     public static let carriageReturn: UInt8 = 0x0D
     public static let lineFeed: UInt8 = 0x0A
     public static let backspace: UInt8 = 0x08

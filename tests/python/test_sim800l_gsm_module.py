@@ -6,7 +6,7 @@ defaults (ModemIdentity in Sources/ModemCore/ModemConfiguration.swift) make a re
 
 from sim800l import SIM800L
 
-IMEI = "001010123456782"
+IMEI = "001010123456780"
 ICCID = "89001010000000000019"
 
 
