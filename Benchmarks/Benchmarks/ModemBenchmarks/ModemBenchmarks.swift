@@ -55,7 +55,23 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Encode a 6-link multi-connection status") { benchmark in
+    Benchmark("Encode a 6-link multi-connection status (bytes into a reused buffer)") { benchmark in
+        let encoder = CIPSTATUSEncoder(dialect: .sim800)
+        let formatter = ResponseFormatter()
+        guard case .multi(_, let server, let links) = sixLinks else { return }
+        var output: [UInt8] = []
+        output.reserveCapacity(512)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            output.removeAll(keepingCapacity: true)
+            encoder.appendExecute(
+                stateWord: "IP PROCESSING", server: server, links: links, multiConnection: true, formatter: formatter,
+                to: &output)
+            blackHole(output.count)
+        }
+    }
+
+    Benchmark("Encode a 6-link multi-connection status (String lines)") { benchmark in
         let encoder = CIPSTATUSEncoder(dialect: .sim800)
         for _ in benchmark.scaledIterations {
             blackHole(encoder.executeLines(sixLinks))
