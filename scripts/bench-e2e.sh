@@ -2,7 +2,7 @@
 # End-to-end benchmarks of `modem emulate`, each figure measured in the same run as its baseline.
 #
 #   scripts/bench-e2e.sh                 # everything (about 2 minutes on 2 cores)
-#   scripts/bench-e2e.sh rtt throughput  # only some sections: rtt, throughput, paced, scale, poll
+#   scripts/bench-e2e.sh rtt throughput  # only some sections: rtt, throughput, directions, paced, scale, poll
 #
 # Environment: SCRATCH (build directory, default .build-bench), MODEM (use this binary, no build),
 # BASE (first serial port of the scale runs, default 20000), SCALE_N (10000), POLL_N (1000),
@@ -19,7 +19,7 @@ POLL_N=${POLL_N:-1000}
 RTT_COUNT=${RTT_COUNT:-20000}
 BYTES=${BYTES:-$((16 << 20))}
 PACED_SECONDS=${PACED_SECONDS:-8}
-SECTIONS=${*:-rtt throughput paced scale poll}
+SECTIONS=${*:-rtt throughput directions paced scale poll}
 SECTIONS=" $SECTIONS "
 WORK=$(mktemp -d /tmp/bench-e2e.XXXXXX)
 PIDS=()
@@ -136,6 +136,57 @@ if [[ " $SECTIONS " == *" throughput "* ]]; then
     w=$(echo "$window_json" | json "['bytes_per_s']")
     row "Link throughput unpaced, 16 AT+CIPSEND in flight (command and data without waiting for >; for information)" \
         "$(fmt "$w / 1e6" .2f) MB/s" "$(fmt "$s / 1e6" .2f) MB/s (socat relay)" "$(fmt "$w / $s" .2f)×" "—" "—"
+fi
+
+# --- (b2) each direction on its own, and transparent mode, against socat -------------------------
+# Whole 1,460-byte chunks, so that the client sends and the source and sink count the same bytes.
+DIR_BYTES=$((BYTES / 1460 * 1460))
+# server KIND: starts a TCP server (echo, source or sink) on an ephemeral port; sets SERVER, SERVERPORT.
+server() {
+    case $1 in
+        echo) python3 "$HELPER" tcp-echo 0 >"$WORK/srv.port" & ;;
+        *) python3 "$HELPER" "tcp-$1" 0 --bytes "$DIR_BYTES" >"$WORK/srv.port" & ;;
+    esac
+    SERVER=$!; PIDS+=("$SERVER")
+    SERVERPORT=$(first_line "$WORK/srv.port")
+}
+# socat_rate KIND DIRECTION: bytes/s through a socat PTY <-> TCP relay to a fresh server.
+socat_rate() {
+    server "$1"
+    rm -f "$WORK/relay"
+    socat PTY,raw,echo=0,link="$WORK/relay" TCP:127.0.0.1:"$SERVERPORT",nodelay &
+    local relay=$!; PIDS+=("$relay")
+    for _ in $(seq 100); do [ -e "$WORK/relay" ] && break; sleep 0.05; done
+    python3 "$HELPER" throughput "$WORK/relay" --bytes "$DIR_BYTES" --direction "$2" | json "['bytes_per_s']"
+    stop "$relay"; stop "$SERVER"
+}
+# modem_rate KIND DIRECTION [--transparent]: bytes/s through a fresh modem to a fresh server.
+modem_rate() {
+    server "$1"
+    "$MODEM" emulate --pty --log-level warning --activation-delay 0 >"$WORK/modem-dir.path" 2>"$WORK/modem-dir.log" &
+    local emu=$!; PIDS+=("$emu")
+    python3 "$HELPER" throughput "$(first_line "$WORK/modem-dir.path")" --modem --port "$SERVERPORT" \
+        --bytes "$DIR_BYTES" --direction "$2" "${@:3}" | json "['bytes_per_s']"
+    stop "$emu"; stop "$SERVER"
+}
+dir_row() {  # dir_row FIGURE MODEM_RATE SOCAT_RATE TARGET
+    local r; r=$(calc "$2 / $3")
+    row "$1" "$(fmt "$2 / 1e6" .2f) MB/s" "$(fmt "$3 / 1e6" .2f) MB/s (socat relay)" "$(fmt "$r" .2f)×" "$4" \
+        "$([ "$4" = "—" ] && echo "—" || calc "'met' if $r >= 0.8 else 'not met'")"
+}
+
+if [[ " $SECTIONS " == *" directions "* ]]; then
+    log "directions: inbound (tcp-source -> +RECEIVE / raw), outbound (AT+CIPSEND / raw -> tcp-sink), transparent"
+    s_in=$(socat_rate source in); m_in=$(modem_rate source in)
+    s_out=$(socat_rate sink out); m_out=$(modem_rate sink out)
+    s_both=$(socat_rate echo both); t_both=$(modem_rate echo both --transparent)
+    t_in=$(modem_rate source in --transparent); t_out=$(modem_rate sink out --transparent)
+    log "directions: socat in $s_in out $s_out both $s_both; modem +RECEIVE in $m_in, CIPSEND out $m_out; transparent in $t_in out $t_out both $t_both"
+    dir_row "Inbound only: +RECEIVE streaming (server sends, modem frames)" "$m_in" "$s_in" "—"
+    dir_row "Outbound only: AT+CIPSEND=0,1460 stop-and-wait" "$m_out" "$s_out" "—"
+    dir_row "Transparent mode (AT+CIPMODE=1), both ways through the echo server (like-for-like)" "$t_both" "$s_both" "≥ 0.8×"
+    dir_row "Transparent mode, inbound only" "$t_in" "$s_in" "—"
+    dir_row "Transparent mode, outbound only" "$t_out" "$s_out" "—"
 fi
 
 if [[ " $SECTIONS " == *" paced "* ]]; then

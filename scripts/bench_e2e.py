@@ -4,8 +4,11 @@
 Subcommands (each prints one JSON object on stdout when it has a result):
   pty-echo                 a bare PTY echo: prints the slave path, echoes whatever the host writes
   tcp-echo PORT            a TCP echo server (one thread per connection)
+  tcp-source PORT          sends --bytes after the client's first byte (inbound throughput)
+  tcp-sink PORT            reads --bytes, then answers b"!" (outbound throughput)
   rtt DEVICE [--modem]     round trips of AT+CIPSTATUS over a serial device
-  throughput DEVICE ...    bytes through a link (--modem: AT+CIPSEND out, +RECEIVE in) or a raw relay
+  throughput DEVICE ...    bytes through a link (--modem: AT+CIPSEND out, +RECEIVE in; --transparent:
+                           AT+CIPMODE=1, raw bytes) or a raw relay; --direction both|in|out
   listening BASE N         how many TCP ports in BASE..BASE+N-1 are listening
   poll BASE N ...          N modems on BASE.., each polled with AT+CIPSTATUS RATE times a second
 """
@@ -89,6 +92,54 @@ def tcp_echo(args):
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
 
+def tcp_server(port, serve):
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(64)
+    print(server.getsockname()[1], flush=True)
+
+    def run(conn):
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with conn:
+            serve(conn)
+            while conn.recv(65536):  # then wait for the close
+                pass
+
+    while True:
+        conn, _ = server.accept()
+        threading.Thread(target=run, args=(conn,), daemon=True).start()
+
+
+def tcp_source(args):
+    """Inbound: after the first byte from the client, sends --bytes bytes as fast as TCP takes them."""
+    data = payload(65536)
+
+    def serve(conn):
+        if not conn.recv(1):
+            return
+        left = args.bytes
+        while left > 0:
+            left -= conn.send(data[:min(left, len(data))])
+
+    tcp_server(args.port, serve)
+
+
+def tcp_sink(args):
+    """Outbound: reads --bytes bytes, then answers with one byte (b"!") so the client can time it."""
+
+    def serve(conn):
+        got = 0
+        while got < args.bytes:
+            data = conn.recv(65536)
+            if not data:
+                return
+            got += len(data)
+        conn.sendall(b"!")
+
+    tcp_server(args.port, serve)
+
+
 # --- a serial host -----------------------------------------------------------------------------
 
 
@@ -153,15 +204,38 @@ def payload(size):
     return (letters * (size // len(letters) + 1))[:size]
 
 
-def throughput_raw(args):
-    """Streams bytes through a raw relay (socat PTY <-> TCP echo) and reads them back."""
-    host = Host(args.device)
-    chunk = payload(args.chunk)
+def volumes(args):
+    """(bytes out, bytes in, bytes measured) for --direction: both (an echo server), in (a source
+    server started by one byte), out (a sink server that answers the last byte with one byte)."""
     total = args.bytes - args.bytes % args.chunk
+    return {"both": (total, total, total), "in": (1, total, total), "out": (total, 1, total)}[args.direction]
+
+
+def start_transparent(host, port):
+    """AT+CIPMODE=1, bring the context up, AT+CIPSTART: CONNECT, then raw bytes both ways."""
+    host.command("ATE0")
+    host.command("AT+CIPMODE=1")
+    host.command('AT+CSTT="internet"')
+    host.command("AT+CIICR", timeout=30)
+    host.command("AT+CIFSR", final=b"\r\n", timeout=5)
+    host.read_until(b"\r\n")  # the address line
+    host.command(f'AT+CIPSTART="TCP","127.0.0.1",{port}', final=b"\r\nCONNECT\r\n")
+    if host.buffer:
+        raise RuntimeError(f"unexpected bytes after CONNECT: {bytes(host.buffer)!r}")
+
+
+def throughput_raw(args):
+    """Streams bytes through a raw relay (socat PTY <-> TCP server) or the modem in transparent
+    mode, and reads back what the server sends."""
+    host = Host(args.device)
+    if args.transparent:
+        start_transparent(host, args.port)
+    out_total, in_total, measured = volumes(args)
+    chunk = payload(min(args.chunk, out_total))
 
     def writer():
         sent = 0
-        while sent < total:
+        while sent < out_total:
             host.write(chunk)
             sent += len(chunk)
 
@@ -169,10 +243,11 @@ def throughput_raw(args):
     start = time.perf_counter()
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
-    while received < total:
+    while received < in_total:
         received += len(os.read(host.fd, 65536))
     elapsed = time.perf_counter() - start
-    print(json.dumps({"bytes": received, "seconds": elapsed, "bytes_per_s": received / elapsed}))
+    thread.join()
+    print(json.dumps({"bytes": measured, "seconds": elapsed, "bytes_per_s": measured / elapsed}))
 
 
 def throughput_modem(args):
@@ -186,8 +261,8 @@ def throughput_modem(args):
     host.read_until(b"\r\n")  # the address line
     host.command(f'AT+CIPSTART=0,"TCP","127.0.0.1",{args.port}', final=b"CONNECT OK\r\n")
     host.buffer.clear()
-    chunk = payload(args.chunk)
-    total = args.bytes - args.bytes % args.chunk
+    total, in_total, measured = volumes(args)
+    chunk = payload(min(args.chunk, total))
     buffer = bytearray()
     sent = 0
     received = 0
@@ -218,7 +293,7 @@ def throughput_modem(args):
         waiting = b"SEND OK\r\n"
 
     send_next()
-    while received < total:
+    while received < in_total:
         data = os.read(host.fd, 65536)
         now = time.perf_counter()
         if first_at is None:
@@ -259,13 +334,13 @@ def throughput_modem(args):
     elapsed = time.perf_counter() - start
     span = (last_at - first_at) if last_at and first_at and last_at > first_at else elapsed
     print(json.dumps({
-        "bytes": received, "seconds": elapsed, "bytes_per_s": received / elapsed,
+        "bytes": measured, "seconds": elapsed, "bytes_per_s": measured / elapsed,
         "line_bytes_per_s": line_bytes / span,
     }))
 
 
 def throughput(args):
-    (throughput_modem if args.modem else throughput_raw)(args)
+    (throughput_modem if args.modem and not args.transparent else throughput_raw)(args)
 
 
 # --- scale -------------------------------------------------------------------------------------
@@ -401,6 +476,11 @@ def main():
     p = sub.add_parser("tcp-echo")
     p.add_argument("port", type=int)
     p.set_defaults(run=tcp_echo)
+    for name, run in (("tcp-source", tcp_source), ("tcp-sink", tcp_sink)):
+        p = sub.add_parser(name)
+        p.add_argument("port", type=int)
+        p.add_argument("--bytes", type=int, default=16 << 20)
+        p.set_defaults(run=run)
     p = sub.add_parser("rtt")
     p.add_argument("device")
     p.add_argument("--modem", action="store_true")
@@ -414,6 +494,9 @@ def main():
     p.add_argument("--bytes", type=int, default=16 << 20)
     p.add_argument("--chunk", type=int, default=1460)
     p.add_argument("--window", type=int, default=1, help="AT+CIPSEND commands in flight (--modem)")
+    p.add_argument("--direction", choices=("both", "in", "out"), default="both",
+                   help="both: an echo server; in: a tcp-source; out: a tcp-sink")
+    p.add_argument("--transparent", action="store_true", help="--modem in transparent mode (AT+CIPMODE=1)")
     p.set_defaults(run=throughput)
     p = sub.add_parser("listening")
     p.add_argument("base", type=int)

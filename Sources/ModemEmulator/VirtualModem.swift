@@ -32,6 +32,9 @@ public final class VirtualModem: @unchecked Sendable {
     private var configuration: EmulatorConfiguration
     private var modem: Modem
     private var inputs: [Input] = []
+    /// What the core produced for the input being carried out; reused so that an input costs no
+    /// action array, and its serial bytes go out in one write.
+    private var output = ModemOutput()
     private var processing = false
     private var sockets: [ConnectionID: LinkSocket] = [:]
     private var incoming: [UInt64: LinkSocket] = [:]
@@ -232,14 +235,19 @@ public final class VirtualModem: @unchecked Sendable {
         while next < inputs.count {
             let input = inputs[next]
             next += 1
-            let actions: [ModemAction]
+            output.removeAll()
             switch input {
-            case .serial(let bytes): actions = modem.serialReceived(bytes)
-            case .network(let event): actions = modem.handle(event)
-            case .timer(let timer): actions = modem.timerFired(timer)
-            case .reset: actions = modem.reset()
+            case .serial(let bytes): modem.serialReceived(bytes, into: &output)
+            case .network(let event): modem.handle(event, into: &output)
+            case .timer(let timer): modem.timerFired(timer, into: &output)
+            case .reset:
+                for action in modem.reset() { execute(action) }
+                continue
             }
-            for action in actions { execute(action) }
+            // The actions first (a `.send` before its `SEND OK`), then all of the input's serial
+            // bytes in one write and flush.
+            for action in output.actions { execute(action) }
+            serial.write(output.serial)
         }
         inputs = []
         processing = false

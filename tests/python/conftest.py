@@ -1,6 +1,7 @@
 """Fixtures for running real Python drivers against `modem emulate`."""
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -17,11 +18,17 @@ def modem_binary() -> str:
     return os.path.join(bin_dir, "modem")
 
 
+def extra_emulate_args() -> list[str]:
+    """$MODEM_EMULATE_ARGS, split as a shell would (opt-in, default none), e.g.
+    MODEM_EMULATE_ARGS="--network gprs --timing realistic" to run the drivers against a slow module."""
+    return shlex.split(os.environ.get("MODEM_EMULATE_ARGS", ""))
+
+
 @pytest.fixture
 def emulator():
-    """Starts `modem emulate --pty` and yields the device path it prints first."""
+    """Starts `modem emulate --pty` (plus $MODEM_EMULATE_ARGS) and yields the device path it prints first."""
     process = subprocess.Popen(
-        [modem_binary(), "emulate", "--pty", "--log-level", "warning"],
+        [modem_binary(), "emulate", "--pty", "--log-level", "warning", *extra_emulate_args()],
         stdout=subprocess.PIPE,
         stderr=sys.stderr,
         text=True,
