@@ -46,6 +46,11 @@ public struct Modem: Sendable {
     /// A LF right after the CR of `ATO` or `AT+CIPSTART` is not data.
     var skipLineFeedInDataMode = false
 
+    /// Whether each command line the host sends is also reported as ``ModemAction/commandLine(_:)``,
+    /// for a runtime that triggers on commands (scenario files). Off by default: it costs a string
+    /// per line.
+    public var reportsCommandLines = false
+
     /// Number of links in multi-connection mode (SIM800: 0–5).
     public static let linkCount = 6
 
@@ -294,6 +299,9 @@ public struct Modem: Sendable {
     private mutating func frameReceived(_ frame: SerialLineReader.Frame) {
         switch frame {
         case .line:
+            if reportsCommandLines {
+                act(.commandLine(reader.withFrameBytes { String(decoding: $0, as: UTF8.self) }))
+            }
             // Parse in place into a reused array: no allocation on the steady-state path.
             var commands = commandScratch
             commandScratch = []

@@ -75,6 +75,9 @@ public enum ModemAction: Equatable, Sendable {
     /// Measure `count` round trips to `host` (`AT+CIPPING`), each waiting at most `timeout`; answer
     /// with ``NetworkEvent/pingCompleted(query:address:roundTrips:)``.
     case ping(query: UInt64, host: String, count: Int, timeout: Duration)
+    /// The host sent this command line (only while ``Modem/reportsCommandLines`` is on): for
+    /// observers such as scenario triggers; nothing needs to be done.
+    case commandLine(String)
     /// Start (or restart) a timer.
     case startTimer(ModemTimer, after: Duration)
     /// Cancel a timer; firing it later is harmless but not needed.

@@ -10,7 +10,6 @@ final class ScenarioRunner {
     private var tasks: [Scheduled<Void>] = []
     private var sent = [Int](repeating: 0, count: 6)
     private var received = [Int](repeating: 0, count: 6)
-    private var line: [UInt8] = []
     /// Whether any trigger still waits on this kind of input.
     private(set) var watchesCommands = false
     private(set) var watchesStates = false
@@ -34,19 +33,6 @@ final class ScenarioRunner {
         updateWatches()
     }
 
-    /// Bytes the host wrote: each complete line is matched against `command` triggers.
-    func hostBytes(_ bytes: [UInt8]) {
-        guard watchesCommands else { return }
-        for byte in bytes {
-            if byte == 0x0D || byte == 0x0A {
-                if !line.isEmpty { commandLine(String(decoding: line, as: UTF8.self).uppercased()) }
-                line.removeAll(keepingCapacity: true)
-            } else if line.count < 600 {
-                line.append(byte)
-            }
-        }
-    }
-
     /// The state words the modem reports now (its own, and its links' in multi mode).
     func states(_ words: [String]) {
         for (index, event) in scenario.events.enumerated() where !fired[index] {
@@ -64,7 +50,9 @@ final class ScenarioRunner {
         checkBytes()
     }
 
-    private func commandLine(_ text: String) {
+    /// A command line the host sent (the core reports them while a scenario watches commands).
+    func commandLine(_ line: String) {
+        let text = line.uppercased()
         for (index, event) in scenario.events.enumerated() where !fired[index] {
             if case .command(let prefix) = event.trigger, text.hasPrefix(prefix) { trigger(index) }
         }

@@ -56,7 +56,10 @@ public final class VirtualModem: @unchecked Sendable {
     private var noiseRandom: SeededRandom
     /// Links whose shaper holds more of the modem's data than it may: the serial line is not read.
     private var backedUpLinks = 0
-    private var scenario: ScenarioRunner?
+    private var scenario: ScenarioRunner? {
+        // The core reports command lines only while a scenario may trigger on them.
+        didSet { modem.reportsCommandLines = scenario != nil }
+    }
 
     private enum Input {
         case serial([UInt8])
@@ -215,7 +218,6 @@ public final class VirtualModem: @unchecked Sendable {
 
     func serialReceived(_ bytes: [UInt8]) {
         serial.received(bytes)
-        scenario?.hostBytes(bytes)
         submit(.serial(bytes))
     }
 
@@ -297,6 +299,8 @@ public final class VirtualModem: @unchecked Sendable {
             bearerActivation = nil
         case .ping(let query, let host, let count, let timeout):
             ping(query: query, host: host, count: count, timeout: timeout)
+        case .commandLine(let line):
+            scenario?.commandLine(line)
         case .connect(let id, let transport, let host, let port):
             connect(id, transport, host: host, port: port)
         case .send(let id, let bytes):

@@ -266,3 +266,29 @@ struct EchoTests {
         #expect(modem.bytes(Array("AT\n".utf8)) == "AT\n\r\nOK\r\n")
     }
 }
+
+@Suite("Command line reports")
+struct CommandLineReportTests {
+    @Test("with reportsCommandLines on, each command line is reported; AT+CIPSEND data is not a command")
+    func reportsLinesNotData() {
+        var modem = ModemHarness()
+        modem.modem.reportsCommandLines = true
+        modem.echoOff()
+        modem.bringUp()
+        modem.connect()
+        modem.send("AT+CIPSEND")
+        modem.bytes(Array("AT+CSQ\r".utf8) + [0x1A])
+        let lines = modem.actions.compactMap { action -> String? in
+            if case .commandLine(let line) = action { return line }
+            return nil
+        }
+        #expect(lines == ["ATE0", "AT+CSTT=\"internet\"", "AT+CIICR", "AT+CIFSR", "AT+CIPSTART=\"TCP\",\"127.0.0.1\",8080", "AT+CIPSEND"])
+    }
+
+    @Test("off by default: no report")
+    func offByDefault() {
+        var modem = ModemHarness()
+        modem.send("AT")
+        #expect(!modem.actions.contains { if case .commandLine = $0 { true } else { false } })
+    }
+}
