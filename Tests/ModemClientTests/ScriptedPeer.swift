@@ -145,10 +145,18 @@ func withDeadline<T: Sendable>(
                 await once.resume(continuation, with: .failure(error))
             }
         }
+        // The deadline is a timer on an event loop, cancelled as soon as the work is done.
+        let deadline = MultiThreadedEventLoopGroup.singleton.next().scheduleTask(
+            in: .milliseconds(Int64(seconds * 1000))
+        ) {
+            Task {
+                await once.resume(continuation, with: .failure(DeadlineExceeded()))
+                work.cancel()
+            }
+        }
         Task {
-            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            await once.resume(continuation, with: .failure(DeadlineExceeded()))
-            work.cancel()
+            _ = await work.result
+            deadline.cancel()
         }
     }
 }

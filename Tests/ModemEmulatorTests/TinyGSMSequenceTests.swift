@@ -145,9 +145,9 @@ struct TinyGSMSequenceTests {
                 ])
             gsm.clearLog()
 
-            // connected() with nothing buffered: the 500 ms check asks AT+CIPRXGET=4, which says 0,
-            // so modemGetConnected asks AT+CIPSTATUS=0.
-            try await Task.sleep(for: .milliseconds(600))
+            // connected() with nothing buffered: 600 ms of driver time later the 500 ms check asks
+            // AT+CIPRXGET=4, which says 0, so modemGetConnected asks AT+CIPSTATUS=0.
+            await gsm.delay(.milliseconds(600))
             #expect(try await gsm.connected(0))
             let status0 = "\r\n+CIPSTATUS: 0,0,\"TCP\",\"127.0.0.1\",\"\(port)\",\"CONNECTED\"\r\n\r\nOK\r\n"
             #expect(
@@ -340,7 +340,7 @@ struct TinyGSMSequenceTests {
         while ContinuousClock.now < deadline {
             let unread = try await harness.modem.snapshot().unreadBytes
             if Array(unread.prefix(counts.count)) == counts { return }
-            try await Task.sleep(for: .milliseconds(1))
+            await Task.yield()
         }
         Issue.record("the echoes did not arrive: \(try await harness.modem.snapshot().unreadBytes)")
     }

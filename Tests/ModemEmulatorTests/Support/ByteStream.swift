@@ -102,6 +102,14 @@ final class ByteStream: @unchecked Sendable {
         try? await channel.close()
     }
 
+    /// Lets `duration` pass on the stream's event loop before the caller writes on: shapes the
+    /// timing of what the host writes (a driver that writes a command in pieces), it does not wait
+    /// for anything to happen.
+    func pause(for duration: Duration) async throws {
+        let nanoseconds = Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        try await channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {}.futureResult.get()
+    }
+
     /// Waits until `parser` finds its value in the buffered bytes, consumes what it used.
     func read<T: Sendable>(
         _ what: @autoclosure () -> String, within timeout: Duration = .seconds(10), _ parser: @escaping Parser<T>

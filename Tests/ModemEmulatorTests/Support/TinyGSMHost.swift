@@ -42,7 +42,7 @@ final class TinyGSMHost {
         var available = 0
         /// The client's receive FIFO (`rx`).
         var rx: [UInt8] = []
-        var previousCheck = ContinuousClock.now
+        var previousCheck: ContinuousClock.Instant
     }
 
     /// A URC the handler recognised.
@@ -61,8 +61,6 @@ final class TinyGSMHost {
     /// The pause between the pieces `sendAT` prints (each argument is a separate `print()`); zero
     /// writes them back to back, still as separate writes.
     var fragmentGap: Duration = .zero
-    /// `restart()`'s `delay(3000)` after `AT+CFUN=1,1` (the emulator reboots at once).
-    var restartDelay: Duration = .zero
     /// TinyGSM's 500 ms check: `available()`/`read()` with an empty FIFO set `got_data` themselves
     /// at most this often, so that `maintain()` asks `AT+CIPRXGET=4` without a URC. `nil`: off.
     var availabilityCheck: Duration? = .milliseconds(500)
@@ -90,7 +88,7 @@ final class TinyGSMHost {
         if logging { log.append(Exchange(command: "AT" + pieces.joined(), reply: "")) }
         for piece in ["AT"] + pieces + ["\r\n"] where !piece.isEmpty {
             try await stream.write(piece)
-            if fragmentGap > .zero { try await Task.sleep(for: fragmentGap) }
+            if fragmentGap > .zero { try await stream.pause(for: fragmentGap) }
         }
     }
 
@@ -338,13 +336,13 @@ final class TinyGSMHost {
 
     /// `testAT(timeout)`: `AT` until `OK` comes within 200 ms, 100 ms apart.
     func testAT(timeout: Duration = .seconds(10)) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        let deadline = now + timeout
+        while now < deadline {
             try await sendAT()
             do {
                 if try await waitResponse(timeout: .milliseconds(200)).index == 1 { return true }
             } catch is StreamTimeout {}
-            try await Task.sleep(for: .milliseconds(100))
+            await delay(.milliseconds(100))
         }
         return false
     }
@@ -366,11 +364,11 @@ final class TinyGSMHost {
 
     /// `getSimStatus()`: 1 READY, 2 locked, 0 otherwise (`+CPIN:` retried for 10 s).
     func getSimStatus(timeout: Duration = .seconds(10)) async throws -> Int {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        let deadline = now + timeout
+        while now < deadline {
             try await sendAT("+CPIN?")
             guard try await waitResponse(["+CPIN:"]).index == 1 else {
-                try await Task.sleep(for: .seconds(1))
+                await delay(.seconds(1))
                 continue
             }
             let status = try await waitResponse(["READY", "SIM PIN", "SIM PUK", "NOT INSERTED", "NOT READY"]).index
@@ -434,10 +432,10 @@ final class TinyGSMHost {
 
     /// `waitForNetwork(timeout, check_signal = false)`.
     func waitForNetwork(timeout: Duration = .seconds(60)) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        let deadline = now + timeout
+        while now < deadline {
             if try await isNetworkConnected() { return true }
-            try await Task.sleep(for: .milliseconds(250))
+            await delay(.milliseconds(250))
         }
         return false
     }
@@ -460,7 +458,7 @@ final class TinyGSMHost {
         guard try await waitResponse(timeout: .seconds(10)).index == 1 else { return false }
         try await sendAT("+CFUN=1", ",1")
         guard try await waitResponse(timeout: .seconds(10)).index == 1 else { return false }
-        if restartDelay > .zero { try await Task.sleep(for: restartDelay) }
+        await delay(.seconds(3))
         return try await initModem()
     }
 
@@ -561,7 +559,7 @@ final class TinyGSMHost {
     /// `client.connect(host, port)`: `stop()` (which quick-closes with `AT+CIPCLOSE=<n>,1`), then
     /// `AT+CIPSSL=0` and `AT+CIPSTART=<n>,"TCP",…`, `CONNECT OK` within `timeout`.
     func connect(_ mux: Int, host: String, port: Int, timeout: Duration = .seconds(75)) async throws -> Bool {
-        if sockets[mux] == nil { sockets[mux] = Socket() }
+        if sockets[mux] == nil { sockets[mux] = Socket(previousCheck: now) }
         try await stop(mux)
         sockets[mux]?.rx.removeAll()
         let connected = try await modemConnect(mux, host: host, port: port, timeout: timeout)
@@ -655,10 +653,26 @@ final class TinyGSMHost {
 
     private func checkAvailability(_ mux: Int) {
         guard let interval = availabilityCheck, let socket = sockets[mux] else { return }
-        if ContinuousClock.now - socket.previousCheck > interval {
+        if now - socket.previousCheck > interval {
             sockets[mux]?.gotData = true
-            sockets[mux]?.previousCheck = .now
+            sockets[mux]?.previousCheck = now
         }
+    }
+
+    // MARK: - The driver's clock
+
+    /// How far the driver's clock is ahead of the real one: TinyGSM's `delay()` and `millis()`
+    /// checks run on it, so that a test can let driver time pass without waiting in real time.
+    private(set) var clockOffset: Duration = .zero
+
+    /// The driver's `millis()`.
+    var now: ContinuousClock.Instant { ContinuousClock.now + clockOffset }
+
+    /// TinyGSM's `delay(ms)`: the driver's clock moves on; nothing else happens meanwhile, as on a
+    /// single-threaded microcontroller.
+    func delay(_ duration: Duration) async {
+        clockOffset += duration
+        await Task.yield()
     }
 
     /// `modemRead(size, mux)`: `+CIPRXGET: 2,<n>,<len>,<rest>`, then exactly `len` raw bytes (2·len
