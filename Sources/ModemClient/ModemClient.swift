@@ -236,7 +236,13 @@ public final class ModemClient: Sendable {
         let outcomes = subscribe(until: CommandTimeouts.timeout(for: ATRequest.lastCommand(of: "AT+CIPSTART")) + deadline)
         let arguments = "\"\(transport.rawValue)\",\"\(host)\",\(port)"
         let request = ATRequest("AT+CIPSTART=" + (link.map { "\($0)," } ?? "") + arguments)
-        try Self.require(try await run(request))
+        let reply = try await run(request)
+        if !reply.result.isSuccess {
+            // A link in use: SIM800 answers `ERROR`, then `ALREADY CONNECT` right behind it.
+            let already = await Self.first(in: outcomes, within: .milliseconds(500)) { $0 == .alreadyConnected(link: link) }
+            if already { return }
+            throw .commandFailed(command: reply.command, result: reply.result)
+        }
         for await result in outcomes {
             switch result {
             case .connectOK(link), .alreadyConnected(link): return
@@ -292,6 +298,26 @@ public final class ModemClient: Sendable {
 
     static func require(_ reply: ATReply) throws(ModemClientError) {
         guard reply.result.isSuccess else { throw .commandFailed(command: reply.command, result: reply.result) }
+    }
+
+    /// Whether `stream` yields an element `predicate` accepts within `duration`.
+    private static func first(
+        in stream: AsyncStream<UnsolicitedResult>, within duration: Duration,
+        where predicate: @escaping @Sendable (UnsolicitedResult) -> Bool
+    ) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await result in stream where predicate(result) { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: duration)
+                return false
+            }
+            let found = await group.next() ?? false
+            group.cancelAll()
+            return found
+        }
     }
 
     /// A new subscriber stream for unsolicited results, finished after `timeout` when given.
