@@ -44,17 +44,26 @@ public struct EmulatorConfiguration: Sendable {
 
 /// Parses the durations the command line takes: `250ms`, `1.5s`, `2m`, or a bare number of milliseconds.
 public enum DurationParser {
+    /// The longest duration accepted, in microseconds (about 285 years): what every timer can hold
+    /// (NIO's `TimeAmount` counts nanoseconds in an `Int64`).
+    static let maximumMicroseconds = 9e15
+
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.lowercased().filter { $0 != " " }
         let units: [(suffix: String, milliseconds: Double)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
         for unit in units where trimmed.hasSuffix(unit.suffix) {
-            guard let value = Double(trimmed.dropLast(unit.suffix.count)), value >= 0, value.isFinite else {
-                return nil
-            }
-            return .microseconds(Int64((value * unit.milliseconds * 1000).rounded()))
+            guard let value = Double(trimmed.dropLast(unit.suffix.count)) else { return nil }
+            return duration(value, milliseconds: unit.milliseconds)
         }
-        guard let value = Double(trimmed), value >= 0, value.isFinite else { return nil }
-        return .microseconds(Int64((value * 1000).rounded()))
+        guard let value = Double(trimmed) else { return nil }
+        return duration(value, milliseconds: 1)
+    }
+
+    /// `value` units of `milliseconds` each, or `nil` when negative, not finite or too long.
+    private static func duration(_ value: Double, milliseconds: Double) -> Duration? {
+        let microseconds = (value * milliseconds * 1000).rounded()
+        guard value >= 0, microseconds <= maximumMicroseconds else { return nil }  // NaN fails both
+        return .microseconds(Int64(microseconds))
     }
 }
 

@@ -253,7 +253,9 @@ public struct Scenario: Sendable, Equatable {
                 let value: String
                 switch field.value.value {
                 case .string(let text): value = text
-                case .number(let number): value = number == number.rounded() ? String(Int64(number)) : String(number)
+                case .number(let number):
+                    // Whole numbers without a fraction ("40", not "40.0"); beyond 1e15, as Double writes them.
+                    value = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
                 default: throw ScenarioError(line: field.line, reason: "\"\(field.key)\" must be a string or a number")
                 }
                 settings.append("\(field.key)=\(value)")
