@@ -100,9 +100,12 @@ public struct Scenario: Sendable, Equatable {
         for member in members {
             switch member.key {
             case "seed":
+                // JSON numbers are doubles: above 2^53 a seed would silently change, so it is refused.
                 guard case .number(let value) = member.value.value, value >= 0, value == value.rounded(),
-                    value < 1.8e19
-                else { throw ScenarioError(line: member.line, reason: "\"seed\" must be a whole number, 0 or more") }
+                    value < 9_007_199_254_740_992
+                else {
+                    throw ScenarioError(line: member.line, reason: "\"seed\" must be a whole number from 0 to 2^53 - 1")
+                }
                 seed = UInt64(value)
             case "events":
                 guard case .array(let items) = member.value.value else {

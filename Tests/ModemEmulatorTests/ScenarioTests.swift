@@ -47,6 +47,7 @@ struct ScenarioTests {
         ("{\"events\": [\n  {\"do\": \"reset\"}\n]}", 2, "needs \"at\""),
         ("{\"events\": [\n  {\"at\": \"soon\", \"do\": \"reset\"}\n]}", 2, "not a duration"),
         ("{\"seed\": 1}", 1, "missing \"events\""),
+        ("{\"seed\": 9007199254740993, \"events\": []}", 1, "from 0 to 2^53 - 1"),
         ("", 1, "empty"),
         ("{\"events\": [\n  {\"at\": \"1s\", \"do\": \"reset\"}", 2, "before the end of the file"),
     ])
