@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(
             name: "ModemEmulatorTests",
             dependencies: [
-                "ModemEmulator", "ModemCore", "TestSupport",
+                "ModemEmulator", "ModemCore", "ModemProtocol", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

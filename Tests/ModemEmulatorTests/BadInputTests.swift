@@ -12,8 +12,7 @@ import Testing
             let stream = host.stream
             try await host.bringUp()
             try await host.command("AT+CIPHEAD=1")
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(port: server.port)
 
             // Random binary. Without the letter A no line of it can be a command (nor `A/`).
             let junk = randomBytes(16 * 1024).filter { $0 != UInt8(ascii: "A") && $0 != UInt8(ascii: "a") }

@@ -12,8 +12,7 @@ import Testing
         try await Harness.run { harness in
             let host = harness.host
             try await host.bringUp()
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(port: server.port)
             try await server.connection().close()
             try await host.expect("\r\nCLOSED\r\n")
             #expect(try await host.singleState() == "TCP CLOSED")
@@ -27,10 +26,8 @@ import Testing
             let host = harness.host
             try await host.command("AT+CIPMUX=1")
             try await host.bringUp()
-            try await host.command("AT+CIPSTART=3,\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\n3, CONNECT OK\r\n")
-            try await host.command("AT+CIPSTART=4,\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\n4, CONNECT OK\r\n")
+            try await host.open(link: 3, port: server.port)
+            try await host.open(link: 4, port: server.port)
             try await server.connection(1).close()
             try await host.expect("\r\n3, CLOSED\r\n")
             let status = try await host.multiStatus()
@@ -96,8 +93,7 @@ import Testing
 
             try await host.command("AT+CIPMUX=1")
             try await host.bringUp()
-            try await host.command("AT+CIPSTART=1,\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\n1, CONNECT OK\r\n")
+            try await host.open(link: 1, port: server.port)
 
             let status = try await ControlClient.request(ControlRequest(command: "status"), to: path)
             #expect(status.ok)

@@ -39,8 +39,7 @@ struct NetworkMemoryTests {
         let host = ModemSession(stream: try await ByteStream.openTerminal(link))
         try await host.bringUp()
         try await host.command("AT+CIPHEAD=1")
-        try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-        try await host.expect("\r\nCONNECT OK\r\n")
+        try await host.open(port: server.port)
         let peer = try await server.next()
         let baseline = try Self.residentKiB(of: process.processIdentifier)
 

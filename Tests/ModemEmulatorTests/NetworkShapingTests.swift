@@ -24,8 +24,7 @@ struct NetworkShapingTests {
             let host = harness.host
             try await host.bringUp()
             try await host.command("AT+CIPHEAD=1")
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(port: server.port)
             let peer = try await server.next()
             // Timed from the peer's write (the shaper starts pacing at once) to the host's last byte:
             // a host that reads late under load can only lengthen the time, never shorten it.
@@ -49,8 +48,7 @@ struct NetworkShapingTests {
         try await Harness.run({ $0.modem.network = Self.gprsRatesOnly }) { harness in
             let host = harness.host
             try await host.bringUp()
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(port: server.port)
             let peer = try await server.next()
             let size = 8_000
             let payload = randomBytes(size)
@@ -79,8 +77,7 @@ struct NetworkShapingTests {
             let host = harness.host
             try await host.bringUp()
             try await host.command("AT+CIPHEAD=1")
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(port: server.port)
             var roundTrips: [Duration] = []
             for ping in 0..<8 {
                 try await host.command("AT+CIPSEND=8", until: "> ")
@@ -114,8 +111,7 @@ struct NetworkShapingTests {
             let host = harness.host
             try await host.bringUp()
             try await host.command("AT+CIPHEAD=1")
-            try await host.command("AT+CIPSTART=\"UDP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(.udp, port: server.port)
             let count = 2000
             var echoed = 0
             func send(_ payload: [UInt8]) async throws {

@@ -41,8 +41,7 @@ import Testing
             let host = harness.host
             try await host.command("AT+CIPMUX=1")
             try await host.bringUp()
-            try await host.command("AT+CIPSTART=0,\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\n0, CONNECT OK\r\n")
+            try await host.open(link: 0, port: server.port)
 
             // One host at a time: a second client is refused while the first is attached.
             let intruder = try await ByteStream.connect(port: port)

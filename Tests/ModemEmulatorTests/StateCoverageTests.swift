@@ -23,8 +23,7 @@ import Testing
             #expect(try await host.singleState() == "IP GPRSACT")
             try await host.command("AT+CIFSR", until: "10.64.0.2\r\n")
             #expect(try await host.singleState() == "IP STATUS")
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(port: server.port)
             #expect(try await host.singleState() == "CONNECT OK")
             // The peer keeps its side open after our FIN: the close waits for it.
             try await host.command("AT+CIPCLOSE", until: "\r\nCLOSE OK\r\n")
@@ -66,8 +65,7 @@ import Testing
         try await Harness.run({ $0.modem.udpCloseDelay = .seconds(60) }) { harness in
             let host = harness.host
             try await host.bringUp()
-            try await host.command("AT+CIPSTART=\"UDP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(.udp, port: server.port)
             try await host.command("AT+CIPCLOSE", until: "\r\nCLOSE OK\r\n")
             #expect(try await host.singleState() == "UDP CLOSING")
         }
@@ -92,8 +90,7 @@ import Testing
             #expect(try await host.multiStatus().state == "IP STATUS")
             try await host.command("AT+CIPRXGET=1")
 
-            try await host.command("AT+CIPSTART=0,\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\n0, CONNECT OK\r\n")
+            try await host.open(link: 0, port: server.port)
             #expect(try await host.multiStatus().state == "IP PROCESSING")
             #expect(try await host.linkState(0) == "CONNECTED")
             #expect(try await host.linkState(1) == "INITIAL")
@@ -103,8 +100,7 @@ import Testing
             try await host.waitFor("CLOSED") { try await host.linkState(0) }
 
             // The peer sends and closes while its data is unread: REMOTE CLOSING until it is read.
-            try await host.command("AT+CIPSTART=2,\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\n2, CONNECT OK\r\n")
+            try await host.open(link: 2, port: server.port)
             let peer = try await server.connection(2)
             try await peer.writeAndFlush(ByteBuffer(string: "last words")).get()
             try await host.expect("\r\n+CIPRXGET: 1,2\r\n")

@@ -31,8 +31,7 @@ struct TimingTests {
             let host = harness.host
             try await host.bringUp()
             let start = ContinuousClock.now
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(port: server.port)
             let elapsed = ContinuousClock.now - start
             #expect(elapsed >= .milliseconds(200) && elapsed < .milliseconds(1000), "\(elapsed)")
         }

@@ -12,8 +12,7 @@ import Testing
             let host = harness.host
             try await host.bringUp()
             try await host.command("AT+CIPHEAD=1")
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(port: server.port)
             #expect(try await host.singleState() == "CONNECT OK")
 
             let payload = randomBytes(Self.size)
@@ -36,8 +35,7 @@ import Testing
             let host = harness.host
             try await host.command("AT+CIPMUX=1")
             try await host.bringUp()
-            try await host.command("AT+CIPSTART=2,\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\n2, CONNECT OK\r\n")
+            try await host.open(link: 2, port: server.port)
             #expect(try await host.linkState(2) == "CONNECTED")
 
             let payload = randomBytes(Self.size)
@@ -59,8 +57,7 @@ import Testing
             let host = harness.host
             try await host.bringUp()
             try await host.command("AT+CIPHEAD=1")
-            try await host.command("AT+CIPSTART=\"UDP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT OK\r\n")
+            try await host.open(.udp, port: server.port)
 
             let payload = randomBytes(Self.size)
             let start = ContinuousClock.now
@@ -80,8 +77,7 @@ import Testing
             let host = harness.host
             try await host.command("AT+CIPMUX=1")
             try await host.bringUp()
-            try await host.command("AT+CIPSTART=5,\"UDP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\n5, CONNECT OK\r\n")
+            try await host.open(link: 5, .udp, port: server.port)
 
             let payload = randomBytes(Self.size)
             let start = ContinuousClock.now

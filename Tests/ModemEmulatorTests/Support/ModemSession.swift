@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ModemEmulator
+import ModemProtocol
 import NIOCore
 import Testing
 
@@ -50,6 +51,13 @@ struct ModemSession: Sendable {
     }
 
     /// `AT+CIPSTATUS` in single mode: the state word.
+    /// `AT+CIPSTART` to a server on 127.0.0.1 and its `CONNECT OK` (`<n>, CONNECT OK` on link `n`).
+    func open(link: Int? = nil, _ transport: TransportProtocol = .tcp, port: Int) async throws {
+        let prefix = link.map { "\($0)," } ?? ""
+        try await command("AT+CIPSTART=\(prefix)\"\(transport.rawValue)\",\"127.0.0.1\",\(port)")
+        try await expect("\r\n" + (link.map { "\($0), " } ?? "") + "CONNECT OK\r\n")
+    }
+
     func singleState() async throws -> String {
         try await send("AT+CIPSTATUS")
         try await expect("OK\r\n\r\nSTATE: ")
