@@ -448,12 +448,14 @@ enum Activity: Equatable, Sendable {
     case sending(link: Int)
     /// Transparent mode: host bytes go to link 0.
     case dataMode
+    /// A command's work is done; its final text follows when ``ModemTimer/response`` fires.
+    case awaitingResponse(String)
 
     var isIdle: Bool { self == .idle }
     /// Whether host input is queued rather than read (the data phases read it).
     var isWaiting: Bool {
         switch self {
-        case .activatingContext, .openingBearer, .pinging: true
+        case .activatingContext, .openingBearer, .pinging, .awaitingResponse: true
         case .idle, .sending, .dataMode: false
         }
     }

@@ -32,6 +32,8 @@ public enum ModemTimer: Hashable, Sendable {
     case ping(UInt64)
     /// Transparent mode: the guard time around `+++` (SIM800 manual §8.2.12 `AT+CIPCCFG`).
     case escapeGuard
+    /// A command's result is due (``ResponseTimes``).
+    case response
 }
 
 /// Something the modem asks its runtime to do. The runtime carries actions out in order.

@@ -25,6 +25,8 @@ public struct ModemConfiguration: Sendable, Equatable {
     public var timeouts = Timeouts()
     /// The values general commands report.
     public var identity = ModemIdentity()
+    /// How long commands that the core answers by itself take on a live network (zero: at once).
+    public var responseTimes = ResponseTimes()
 
     public init() {}
 
@@ -43,6 +45,15 @@ public struct ModemConfiguration: Sendable, Equatable {
 
         public init() {}
     }
+}
+
+/// Response times of commands whose work is signalling between the module and the network, which
+/// the core completes by itself: a runtime with realistic timing sets them (docs/network.md).
+public struct ResponseTimes: Sendable, Equatable {
+    /// `AT+CIPSHUT` with a PDP context up: the context's deactivation, one signalling round trip.
+    public var shut: Duration = .zero
+
+    public init() {}
 }
 
 /// What the module says about itself (`ATI`, `AT+GSN`, `AT+CCID`, …). The defaults are test

@@ -75,7 +75,12 @@ public final class VirtualModem: @unchecked Sendable {
         self.index = index
         self.eventLoop = eventLoop
         self.configuration = configuration
-        self.modem = Modem(configuration: configuration.modem)
+        var core = configuration.modem
+        if configuration.timing.connectRoundTrip {
+            // PDP deactivation is one signalling round trip: its mean on the configured network.
+            core.responseTimes.shut = configuration.network.delay.lowerBound + configuration.network.delay.upperBound
+        }
+        self.modem = Modem(configuration: core)
         self.networkProfile = configuration.network
         self.networkRandom = SeededRandom(seed: configuration.seed, stream: 1)
         self.timingRandom = SeededRandom(seed: configuration.seed, stream: 2)

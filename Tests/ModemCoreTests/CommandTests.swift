@@ -292,3 +292,22 @@ struct CommandLineReportTests {
         #expect(!modem.actions.contains { if case .commandLine = $0 { true } else { false } })
     }
 }
+
+@Suite("Response times")
+struct ResponseTimeTests {
+    @Test("AT+CIPSHUT with a context up answers SHUT OK after its response time; the state is IP INITIAL at once")
+    func delayedShut() {
+        var modem = ModemHarness { $0.responseTimes.shut = .milliseconds(700) }
+        modem.echoOff()
+        modem.bringUp()
+        let id = modem.connect()
+        #expect(modem.send("AT+CIPSHUT") == "")
+        #expect(modem.actions.contains(.close(id, graceful: false)))
+        #expect(modem.actions.last == .startTimer(.response, after: .milliseconds(700)))
+        // Typed meanwhile: answered after SHUT OK.
+        #expect(modem.status() == "")
+        #expect(modem.fire(.response) == "\r\nSHUT OK\r\n\r\nOK\r\n\r\nSTATE: IP INITIAL\r\n")
+        // Without a context there is nothing to deactivate: at once.
+        #expect(modem.send("AT+CIPSHUT") == "\r\nSHUT OK\r\n")
+    }
+}

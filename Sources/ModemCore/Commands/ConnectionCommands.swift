@@ -303,6 +303,8 @@ extension Modem {
         case .bearerActivation(let profile): bearerActivationFailed(profile: profile)
         case .ping(let query): pingTimedOut(query: query)
         case .escapeGuard: escapeGuardElapsed()
+        case .response:
+            if case .awaitingResponse(let text) = activity { complete(with: .final(text)) }
         }
     }
 }

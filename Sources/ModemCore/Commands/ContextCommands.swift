@@ -152,8 +152,13 @@ extension Modem {
         case .test: return .ok
         case .read, .write: return .error(nil)
         case .execute:
+            let contextUp = context.isActiveOrActivating
             dropEverything()
-            return .final("SHUT OK")
+            guard contextUp, configuration.responseTimes.shut > .zero else { return .final("SHUT OK") }
+            // The state is IP INITIAL at once; the result waits for the network's answer.
+            activity = .awaitingResponse("SHUT OK")
+            act(.startTimer(.response, after: configuration.responseTimes.shut))
+            return .waiting
         }
     }
 
