@@ -138,11 +138,7 @@ public struct Modem: Sendable {
     }
 
     /// The reboot itself, inside whatever input caused it (`AT+CFUN=1,1`, the control interface).
-    mutating func rebootAfterReply() {
-        performReset()
-    }
-
-    private mutating func performReset() {
+    mutating func performReset() {
         dropEverything()
         settings = Settings(echo: configuration.echo)
         reader = SerialLineReader(maximumLineLength: configuration.maximumLineLength)

@@ -170,7 +170,7 @@ extension Modem {
             else { return .error(nil) }
             if arguments.count == 2, command.integer(1, in: 0...1) == 1 {
                 settings.formatter.appendResult(.ok, to: &outbox.bytes)
-                rebootAfterReply()
+                performReset()
                 return .noResult
             }
             setFunctionality(level)
