@@ -2,11 +2,12 @@
 # End-to-end benchmarks of `modem emulate`, each figure measured in the same run as its baseline.
 #
 #   scripts/bench-e2e.sh                 # everything (about 2 minutes on 2 cores)
-#   scripts/bench-e2e.sh rtt throughput  # only some sections: rtt, throughput, directions, paced, scale, poll
+#   scripts/bench-e2e.sh rtt throughput  # only some sections: rtt, throughput, directions, paced, scale, poll,
+#                                        # sustained (not in the default set: 3 minutes)
 #
 # Environment: SCRATCH (build directory, default .build-bench), MODEM (use this binary, no build),
 # BASE (first serial port of the scale runs, default 20000), SCALE_N (10000), POLL_N (1000),
-# RTT_COUNT (20000), BYTES (throughput bytes, 16 MiB), PACED_SECONDS (8).
+# RTT_COUNT (20000), BYTES (throughput bytes, 16 MiB), PACED_SECONDS (8), SUSTAINED_SECONDS (60).
 # Needs python3 (standard library) and socat (installed with apt-get when missing).
 set -euo pipefail
 
@@ -19,6 +20,7 @@ POLL_N=${POLL_N:-1000}
 RTT_COUNT=${RTT_COUNT:-20000}
 BYTES=${BYTES:-$((16 << 20))}
 PACED_SECONDS=${PACED_SECONDS:-8}
+SUSTAINED_SECONDS=${SUSTAINED_SECONDS:-60}
 SECTIONS=${*:-rtt throughput directions paced scale poll}
 SECTIONS=" $SECTIONS "
 WORK=$(mktemp -d /tmp/bench-e2e.XXXXXX)
@@ -187,6 +189,35 @@ if [[ " $SECTIONS " == *" directions "* ]]; then
     dir_row "Transparent mode (AT+CIPMODE=1), both ways through the echo server (like-for-like)" "$t_both" "$s_both" "≥ 0.8×"
     dir_row "Transparent mode, inbound only" "$t_in" "$s_in" "—"
     dir_row "Transparent mode, outbound only" "$t_out" "$s_out" "—"
+fi
+
+# --- (b3) sustained back-to-back sends with +IPD echo, against two PTY round trips per 1460 bytes ---
+if [[ " $SECTIONS " == *" sustained "* ]]; then
+    log "sustained: bare PTY echo, two round trips per 1460 bytes (${SUSTAINED_SECONDS} s)"
+    python3 "$HELPER" pty-echo >"$WORK/sus-echo.path" &
+    ECHO=$!; PIDS+=("$ECHO")
+    bound_json=$(python3 "$HELPER" sustained "$(first_line "$WORK/sus-echo.path")" --baseline --seconds "$SUSTAINED_SECONDS")
+    stop "$ECHO"
+    log "sustained: bound $bound_json"
+    b=$(echo "$bound_json" | json "['mb_per_s']")
+    start_tcp_echo
+    for mode in normal quick; do
+        flag=(); [ "$mode" = quick ] && flag=(--quick)
+        log "sustained: modem emulate --pty, AT+CIPSEND=1460 one at a time, +IPD echo, $mode send (${SUSTAINED_SECONDS} s)"
+        "$MODEM" emulate --pty --log-level warning --activation-delay 0 >"$WORK/modem-sus.path" 2>"$WORK/modem-sus.log" &
+        EMU=$!; PIDS+=("$EMU")
+        sus_json=$(python3 "$HELPER" sustained "$(first_line "$WORK/modem-sus.path")" --port "$TCPPORT" \
+            --seconds "$SUSTAINED_SECONDS" "${flag[@]}")
+        stop "$EMU"
+        log "sustained: $mode $sus_json"
+        m=$(echo "$sus_json" | json "['mb_per_s']"); stalls=$(echo "$sus_json" | json "['stalls']")
+        intact=$(echo "$sus_json" | json "['echo_intact']"); r=$(calc "$m / $b")
+        label=$([ "$mode" = quick ] && echo "AT+CIPQSEND=1, DATA ACCEPT" || echo "SEND OK")
+        row "Sustained AT+CIPSEND=1460 with +IPD echo, ${SUSTAINED_SECONDS} s, $label (stalls: $stalls, echo intact: $intact)" \
+            "$(fmt "$m" .3f) MB/s" "$(fmt "$b" .3f) MB/s (2 PTY round trips / 1460 B)" "$(fmt "$r" .2f)×" "≥ 0.7×, 0 stalls" \
+            "$(calc "'met' if $r >= 0.7 and $stalls == 0 and '$intact' == 'True' else 'not met'")"
+    done
+    stop "$TCPECHO"
 fi
 
 if [[ " $SECTIONS " == *" paced "* ]]; then

@@ -9,6 +9,9 @@ Subcommands (each prints one JSON object on stdout when it has a result):
   rtt DEVICE [--modem]     round trips of AT+CIPSTATUS over a serial device
   throughput DEVICE ...    bytes through a link (--modem: AT+CIPSEND out, +RECEIVE in; --transparent:
                            AT+CIPMODE=1, raw bytes) or a raw relay; --direction both|in|out
+  sustained DEVICE ...     back-to-back AT+CIPSEND=1460 (one at a time) to a TCP echo, +IPD echo checked
+                           byte for byte, for --seconds; --quick: AT+CIPQSEND=1; --baseline: the same two
+                           round trips per 1460 bytes against a bare PTY echo (the bound)
   listening BASE N         how many TCP ports in BASE..BASE+N-1 are listening
   poll BASE N ...          N modems on BASE.., each polled with AT+CIPSTATUS RATE times a second
 """
@@ -17,6 +20,7 @@ import argparse
 import heapq
 import json
 import os
+import select
 import selectors
 import socket
 import sys
@@ -469,6 +473,114 @@ def poll(args):
     print(json.dumps(out))
 
 
+def sustained(args):
+    """Back-to-back sends, one at a time, each: AT+CIPSEND=1460 / "> " / 1460 bytes / SEND OK (or
+    DATA ACCEPT), with the echo arriving as +IPD frames between and around them. A wait longer than
+    --stall seconds is a stall: the run stops and reports it. --baseline runs the same two round trips
+    against a bare PTY echo: the command line comes back instead of "> ", the data instead of its result."""
+    host = Host(args.device)
+    block = payload(1460)
+    command = b"AT+CIPSEND=1460\r"
+    if args.baseline:
+        def one_send():
+            host.write(command)
+            host.read_until(command, args.stall)
+            host.write(block)
+            host.read_until(block, args.stall)
+            return 1460
+    else:
+        host.command("ATE0")
+        host.command("AT+CIPHEAD=1")
+        if args.quick:
+            host.command("AT+CIPQSEND=1")
+        host.command('AT+CSTT="internet"')
+        host.command("AT+CIICR", timeout=30)
+        host.command("AT+CIFSR", final=b"\r\n")
+        host.read_until(b"\r\n")
+        host.command(f'AT+CIPSTART="TCP","127.0.0.1",{args.port}', final=b"CONNECT OK\r\n", timeout=30)
+        result = b"\r\nDATA ACCEPT:1460\r\n" if args.quick else b"\r\nSEND OK\r\n"
+        received = bytearray()
+        state = {"sent": 0, "checked": 0}
+
+        def take_frames():
+            """Moves complete +IPD frames from the buffer into `received`; True if one was taken."""
+            took = False
+            while True:
+                start = host.buffer.find(b"+IPD,")
+                if start < 0:
+                    return took
+                colon = host.buffer.find(b":", start)
+                if colon < 0:
+                    return took
+                length = int(host.buffer[start + 5:colon])
+                if len(host.buffer) < colon + 1 + length:
+                    return took
+                received.extend(host.buffer[colon + 1:colon + 1 + length])
+                # Drop the frame, and the CRLF the header starts with.
+                head = start - 2 if host.buffer[start - 2:start] == b"\r\n" else start
+                del host.buffer[head:colon + 1 + length]
+                took = True
+
+        def wait_for(token):
+            deadline = time.monotonic() + args.stall
+            while True:
+                take_frames()
+                index = host.buffer.find(token)
+                if index >= 0:
+                    del host.buffer[index:index + len(token)]
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([host.fd], [], [], remaining)[0]:
+                    raise TimeoutError(f"stall: waiting for {token!r} after {state['sent']} sends")
+                host.buffer += os.read(host.fd, 65536)
+
+        def numbered(index):
+            # Each block carries its number, so a lost, repeated or reordered block shows.
+            return index.to_bytes(8, "big") + block[8:]
+
+        def check_echo():
+            while len(received) >= 1460:
+                if received[:1460] != numbered(state["checked"]):
+                    raise ValueError(f"corrupted echo at block {state['checked']}")
+                del received[:1460]
+                state["checked"] += 1
+
+        def one_send():
+            host.write(command)
+            wait_for(b"> ")
+            host.write(numbered(state["sent"]))
+            wait_for(result)
+            state["sent"] += 1
+            check_echo()
+            return 1460
+
+    total = 0
+    stalls = 0
+    error = None
+    start = time.monotonic()
+    try:
+        while time.monotonic() - start < args.seconds:
+            total += one_send()
+    except TimeoutError as failure:
+        stalls = 1
+        error = str(failure)
+    elapsed = time.monotonic() - start
+    out = {"bytes": total, "seconds": elapsed, "mb_per_s": total / elapsed / 1e6, "stalls": stalls}
+    if not args.baseline:
+        # The rest of the echo, then every byte must have come back intact.
+        deadline = time.monotonic() + args.stall
+        while state["checked"] * 1460 + len(received) < total and time.monotonic() < deadline and not stalls:
+            if select.select([host.fd], [], [], max(0, deadline - time.monotonic()))[0]:
+                host.buffer += os.read(host.fd, 65536)
+            take_frames()
+        check_echo()
+        out["echo_checked_bytes"] = state["checked"] * 1460
+        out["echo_intact"] = state["checked"] * 1460 == total and not received
+    if error:
+        out["error"] = error
+    print(json.dumps(out), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -498,6 +610,14 @@ def main():
                    help="both: an echo server; in: a tcp-source; out: a tcp-sink")
     p.add_argument("--transparent", action="store_true", help="--modem in transparent mode (AT+CIPMODE=1)")
     p.set_defaults(run=throughput)
+    p = sub.add_parser("sustained")
+    p.add_argument("device")
+    p.add_argument("--port", type=int, default=0, help="the TCP echo server")
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--quick", action="store_true", help="AT+CIPQSEND=1: DATA ACCEPT instead of SEND OK")
+    p.add_argument("--baseline", action="store_true", help="a bare PTY echo instead of the modem")
+    p.add_argument("--stall", type=float, default=5, help="seconds without the awaited reply that count as a stall")
+    p.set_defaults(run=sustained)
     p = sub.add_parser("listening")
     p.add_argument("base", type=int)
     p.add_argument("count", type=int)

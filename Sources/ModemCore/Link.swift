@@ -55,6 +55,13 @@ struct Link: Equatable, Sendable {
     var unread = Deque<UInt8>()
     /// The modem asked the runtime to stop reading this link's socket.
     var readingPaused = false
+    /// Bytes handed to the runtime with ``ModemAction/send(_:_:)`` since the link opened.
+    var queuedTotal: UInt64 = 0
+    /// Of those, the bytes the runtime reported handed to the network (``NetworkEvent/sent(_:count:)``).
+    var sentTotal: UInt64 = 0
+
+    /// Bytes in the module's send buffer: accepted from the host, not yet handed to the network.
+    var unsent: Int { Int(queuedTotal - sentTotal) }
 
     var status: LinkStatus {
         LinkStatus(number: 0, bearer: bearer, transport: transport, address: address, port: port, state: phase.clientState)

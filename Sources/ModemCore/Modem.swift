@@ -45,6 +45,8 @@ public struct Modem: Sendable {
     var echoedCR = false
     /// A LF right after the CR of `ATO` or `AT+CIPSTART` is not data.
     var skipLineFeedInDataMode = false
+    /// The modem asked the runtime to stop reading the serial line (``ModemAction/stopHostInput``).
+    var hostInputStopped = false
 
     /// Whether each command line the host sends is also reported as ``ModemAction/commandLine(_:)``,
     /// for a runtime that triggers on commands (scenario files). Off by default: it costs a string
@@ -110,8 +112,7 @@ public struct Modem: Sendable {
     }
 
     private mutating func end(_ output: inout ModemOutput) {
-        resumeInput()
-        if activity.isIdle { flushHeldOutput() }
+        settle()
         outbox.separateSerial = false
         swap(&outbox.bytes, &output.serial)
         swap(&outbox.actions, &output.actions)
@@ -146,6 +147,7 @@ public struct Modem: Sendable {
         remainingCommands = []
         pendingInput.removeAll()
         heldOutput.removeAll()
+        skipLineFeedInDataMode = false
         pausedForHeldOutput.removeAll()
         radio = RadioState(signalQuality: configuration.identity.signalQuality)
         for profile in bearers.keys.sorted() where bearers[profile]?.status == .connected {
@@ -202,15 +204,20 @@ public struct Modem: Sendable {
         }
     }
 
-    /// Sends unsolicited raw bytes (received data) now or after the command in progress; a link
-    /// that fills the held output is paused until it is flushed.
+    /// Sends unsolicited raw bytes (received data) now or after the command in progress. A link
+    /// that fills the held output is paused until it is flushed, except while a send waits on the
+    /// network: the network may be waiting on a peer that waits for the modem to read it, so the
+    /// held output goes to the host then, ahead of the send's result, rather than stop the link.
     mutating func emitUnsolicitedBytes(_ bytes: some Collection<UInt8>, from connection: ConnectionID) {
         if activity.isIdle, !executingCommands {
             outbox.bytes.append(contentsOf: bytes)
             return
         }
         heldOutput.append(contentsOf: bytes)
-        if heldOutput.count >= configuration.heldOutputLimit, !pausedForHeldOutput.contains(connection) {
+        guard heldOutput.count >= configuration.heldOutputLimit else { return }
+        if activity.waitsOnNetworkForSend, !executingCommands {
+            flushHeldOutput()
+        } else if !pausedForHeldOutput.contains(connection) {
             pausedForHeldOutput.insert(connection)
             act(.pauseReading(connection))
         }
@@ -228,9 +235,27 @@ public struct Modem: Sendable {
     }
 
     private mutating func finish() -> [ModemAction] {
+        settle()
+        return outbox.take()
+    }
+
+    /// What every input ends with: queued host input runs if the modem is free, held output goes
+    /// out if nothing holds it, and the serial line's flow control follows the send buffer.
+    private mutating func settle() {
+        // A send whose link went away by any path (PDP deactivation, a reset) has failed.
+        switch activity {
+        case .awaitingSent(let number, let connection, _), .awaitingSendRoom(let number, let connection, _):
+            if links[number]?.id != connection || links[number]?.phase != .connected {
+                sendFailed(on: connection, timedOut: false)
+            }
+        default:
+            break
+        }
+        // A send that waits on the network must not wait on a link the held output paused.
+        if activity.isIdle || (activity.waitsOnNetworkForSend && !pausedForHeldOutput.isEmpty) { flushHeldOutput() }
         resumeInput()
         if activity.isIdle { flushHeldOutput() }
-        return outbox.take()
+        updateHostInputFlow()
     }
 
     mutating func flushHeldOutput() {
@@ -384,7 +409,6 @@ public struct Modem: Sendable {
             process(&input)
             if !input.isEmpty { pendingInput.prepend(contentsOf: input) }
         }
-        if activity.isIdle { flushHeldOutput() }
     }
 
     /// Closes every connection and the server, and forgets the PDP context (CIPSHUT, reset).
@@ -442,6 +466,11 @@ enum Activity: Equatable, Sendable {
     case pinging(query: UInt64)
     /// `AT+CIPSEND` waits for its data.
     case sending(link: Int)
+    /// `AT+CIPSEND`'s data waits for room in the link's send buffer (``ModemConfiguration/sendBufferLimit``).
+    case awaitingSendRoom(link: Int, connection: ConnectionID, data: [UInt8])
+    /// `AT+CIPSEND`'s data is in the send buffer: `SEND OK` once the network has taken every byte
+    /// up to `through` (the link's ``Link/queuedTotal`` after it).
+    case awaitingSent(link: Int, connection: ConnectionID, through: UInt64)
     /// Transparent mode: host bytes go to link 0.
     case dataMode
     /// A command's work is done; its final text follows when ``ModemTimer/response`` fires.
@@ -451,8 +480,16 @@ enum Activity: Equatable, Sendable {
     /// Whether host input is queued rather than read (the data phases read it).
     var isWaiting: Bool {
         switch self {
-        case .activatingContext, .openingBearer, .pinging, .awaitingResponse: true
+        case .activatingContext, .openingBearer, .pinging, .awaitingResponse, .awaitingSendRoom, .awaitingSent: true
         case .idle, .sending, .dataMode: false
+        }
+    }
+    /// Whether a send waits on the network to take data (whose progress may depend on the host
+    /// reading what the modem holds for it).
+    var waitsOnNetworkForSend: Bool {
+        switch self {
+        case .awaitingSendRoom, .awaitingSent: true
+        case .idle, .activatingContext, .openingBearer, .pinging, .awaitingResponse, .sending, .dataMode: false
         }
     }
 }

@@ -24,6 +24,8 @@ public enum ModemTimer: Hashable, Sendable {
     case connect(ConnectionID)
     /// A graceful `AT+CIPCLOSE` gave up waiting for the peer's close.
     case close(ConnectionID)
+    /// `AT+CIPSEND` gave up waiting for the network to take its data (SIM800: 645 s).
+    case send(ConnectionID)
     /// A pending `AT+CDNSGIP` gave up.
     case dnsQuery(UInt64)
     /// `AT+SAPBR=1,<cid>` gave up waiting for the network (manual: 85 s).
@@ -48,7 +50,8 @@ public enum ModemAction: Equatable, Sendable {
     /// Open a socket to host:port; answer with ``NetworkEvent/connected(_:remoteAddress:)`` or
     /// ``NetworkEvent/connectFailed(_:)``.
     case connect(ConnectionID, TransportProtocol, host: String, port: Int)
-    /// Send bytes on an open connection.
+    /// Send bytes on an open connection; answer with ``NetworkEvent/sent(_:count:)`` once the
+    /// network has taken them (the socket accepted them), in the order they were sent.
     case send(ConnectionID, [UInt8])
     /// Close a connection: `graceful` half-closes and waits for the peer (answer with
     /// ``NetworkEvent/closed(_:)``); otherwise close at once, no event expected.
@@ -57,6 +60,11 @@ public enum ModemAction: Equatable, Sendable {
     case pauseReading(ConnectionID)
     /// Read from a connection again.
     case resumeReading(ConnectionID)
+    /// Stop reading the serial line: the module's flow control when a link's send buffer is full
+    /// in transparent mode (CTS off on a real module). Bytes already read stay queued in the modem.
+    case stopHostInput
+    /// Read the serial line again.
+    case resumeHostInput
     /// Listen for TCP connections on a port; answer with ``NetworkEvent/listening(port:)`` or
     /// ``NetworkEvent/listenFailed(port:)``.
     case listen(port: Int)
@@ -98,6 +106,8 @@ public enum NetworkEvent: Equatable, Sendable {
     case connected(ConnectionID, remoteAddress: String)
     /// A connection could not be established (refused, unreachable, not allowed).
     case connectFailed(ConnectionID)
+    /// The network took `count` more bytes of what ``ModemAction/send(_:_:)`` gave a connection.
+    case sent(ConnectionID, count: Int)
     /// Bytes (a UDP datagram, or part of a TCP stream) arrived on a connection.
     case received(ConnectionID, [UInt8])
     /// The peer closed the connection (TCP FIN or reset).

@@ -15,6 +15,11 @@ public struct ModemConfiguration: Sendable, Equatable {
     /// Most bytes of unread data a link holds in `AT+CIPRXGET=1` mode before the modem stops
     /// reading its socket (TCP: the peer meets back-pressure; UDP: datagrams that do not fit are dropped).
     public var receiveBufferLimit: Int = 64 * 1024
+    /// Most bytes a link's send buffer holds: data accepted from the host (`DATA ACCEPT`, `SEND OK`
+    /// pending, transparent mode) that the network has not taken yet. A send that does not fit waits
+    /// for room; in transparent mode the modem stops reading the serial line. The manuals give only
+    /// the size of one send (1460, `AT+CIPSEND?`); eight such segments is this emulator's choice.
+    public var sendBufferLimit: Int = 8 * 1460
     /// Most bytes of unsolicited output held back while a command is in progress before the modem
     /// stops reading the links that produce it.
     public var heldOutputLimit: Int = 64 * 1024
@@ -36,6 +41,10 @@ public struct ModemConfiguration: Sendable, Equatable {
         public var activation: Duration = .seconds(85)
         /// `AT+CIPSTART` until `CONNECT FAIL` (manual: 75 s).
         public var connect: Duration = .seconds(75)
+        /// `AT+CIPSEND` waiting for the network to take its data: then `SEND FAIL` and the link
+        /// closes (manual §8.2.3: "When +CIPQSEND=0 and the remote server no response, after 645
+        /// seconds, CLOSE will be reported").
+        public var send: Duration = .seconds(645)
         /// A graceful `AT+CIPCLOSE` waiting for the peer.
         public var close: Duration = .seconds(10)
         /// `AT+CDNSGIP`.

@@ -8,8 +8,10 @@ import NIOCore
 /// Bounded: when more than ``queueLimit`` bytes from the network wait in the shaper, it stops
 /// passing `read` on, so the socket is not read and the peer meets TCP back-pressure (UDP
 /// datagrams then wait in, or overflow, the kernel's buffer); reading resumes below half the limit.
-/// Bytes the modem sends that wait above the limit make the modem stop reading its serial line,
-/// as a module's UART flow control would, until they drain.
+/// The uplink needs no bound of its own: the modem sends no more than its send buffer
+/// (``ModemCore/ModemConfiguration/sendBufferLimit``) until the shaper completes the writes. A
+/// write completes when its last byte has left the modem at the link rate (handed to the network:
+/// `SEND OK`), not when it reaches the peer a latency later.
 ///
 /// Delivery to the modem goes straight to ``VirtualModem`` rather than down the pipeline: data and
 /// the peer's close still in the delay line when the socket closes must arrive after the socket and
@@ -35,10 +37,12 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
     private var uplink = Direction()
     /// The channel asked for a read while the downlink queue was over the limit.
     private var readHeld = false
-    private var uplinkBackedUp = false
+    /// Uplink writes whose promise completes when their last byte has left the bucket, in order.
+    private var departures: [(at: NIODeadline, promise: EventLoopPromise<Void>)] = []
+    private var departureTimer: Scheduled<Void>?
 
     private enum Item {
-        case data(ByteBuffer, promise: EventLoopPromise<Void>?)
+        case data(ByteBuffer)
         /// Downlink: the peer's FIN or the socket's close. Uplink: a half-close (FIN) the modem asked for.
         case close(EventLoopPromise<Void>?)
     }
@@ -84,7 +88,7 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
             modem.linkReceived(socket, Array(message.readableBytesView))
             return
         }
-        enqueue(message, promise: nil, in: &downlink, rateKbit: profile.downlinkKbit, profile: profile)
+        enqueue(message, in: &downlink, rateKbit: profile.downlinkKbit, profile: profile)
         scheduleDownlink()
     }
 
@@ -124,7 +128,7 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
         while !downlink.isEmpty, downlink.queue[downlink.head].due <= now {
             let item = take(from: &downlink)
             switch item {
-            case .data(let message, _): modem.linkReceived(socket, Array(message.readableBytesView))
+            case .data(let message): modem.linkReceived(socket, Array(message.readableBytesView))
             case .close: modem.linkClosedByPeer(socket)
             }
         }
@@ -148,8 +152,11 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
             context.write(data, promise: promise)
             return
         }
-        enqueue(message, promise: promise, in: &uplink, rateKbit: profile.uplinkKbit, profile: profile)
-        updateUplinkPressure()
+        let departs = enqueue(message, in: &uplink, rateKbit: profile.uplinkKbit, profile: profile)
+        if let promise {
+            departures.append((departs, promise))
+            scheduleDepartures()
+        }
         scheduleUplink()
     }
 
@@ -178,8 +185,8 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
         var wrote = false
         while !uplink.isEmpty, uplink.queue[uplink.head].due <= now {
             switch take(from: &uplink) {
-            case .data(let message, let promise):
-                context.write(wrapOutboundOut(message), promise: promise)
+            case .data(let message):
+                context.write(wrapOutboundOut(message), promise: nil)
                 wrote = true
             case .close(let promise):
                 if wrote { context.flush() }
@@ -188,37 +195,47 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
             }
         }
         if wrote { context.flush() }
-        updateUplinkPressure()
         scheduleUplink()
     }
 
+    private func scheduleDepartures() {
+        guard departureTimer == nil, let first = departures.first else { return }
+        departureTimer = modem.eventLoop.assumeIsolated().scheduleTask(deadline: first.at) { [self] in
+            departureTimer = nil
+            let now = NIODeadline.now()
+            let due = departures.prefix { $0.at <= now }
+            departures.removeFirst(due.count)
+            for departure in due { departure.promise.succeed() }
+            scheduleDepartures()
+        }
+    }
+
     private func dropUplink() {
+        departureTimer?.cancel()
+        departureTimer = nil
+        let pending = departures
+        departures.removeAll()
+        for departure in pending { departure.promise.fail(ChannelError.ioOnClosedChannel) }
         uplink.timer?.cancel()
         uplink.timer = nil
         while !uplink.isEmpty {
             switch take(from: &uplink) {
-            case .data(_, let promise): promise?.fail(ChannelError.ioOnClosedChannel)
+            case .data: break
             case .close(let promise): promise?.fail(ChannelError.ioOnClosedChannel)
             }
         }
-        updateUplinkPressure()
-    }
-
-    private func updateUplinkPressure() {
-        let backedUp = uplink.queuedBytes > Self.queueLimit || (uplinkBackedUp && uplink.queuedBytes > Self.queueLimit / 2)
-        guard backedUp != uplinkBackedUp else { return }
-        uplinkBackedUp = backedUp
-        modem.uplinkBackedUp(backedUp)
     }
 
     // MARK: Token bucket and delay line
 
     /// Cuts `message` into chunks the link carries in one ``tick`` (a datagram stays whole), gives
-    /// each the time its last byte leaves the bucket plus a latency, and queues it.
+    /// each the time its last byte leaves the bucket plus a latency, and queues it. Returns when
+    /// the message's last byte leaves the bucket.
+    @discardableResult
     private func enqueue(
-        _ message: ByteBuffer, promise: EventLoopPromise<Void>?, in direction: inout Direction, rateKbit: Double?,
+        _ message: ByteBuffer, in direction: inout Direction, rateKbit: Double?,
         profile: NetworkProfile
-    ) {
+    ) -> NIODeadline {
         let total = message.readableBytes
         let bytesPerSecond = rateKbit.map { $0 * 1000 / 8 }
         var chunk = max(total, 1)
@@ -238,8 +255,9 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
             direction.busyUntil = departs
             let latency = modem.networkRandom.duration(in: profile.delay)
             let due = max(departs + latency.timeAmount, direction.lastDue)
-            append(.data(part, promise: offset >= total ? promise : nil), to: &direction, due: due, size: length)
+            append(.data(part), to: &direction, due: due, size: length)
         } while offset < total
+        return direction.busyUntil
     }
 
     private func append(_ item: Item, to direction: inout Direction, due: NIODeadline, size: Int = 0) {
@@ -251,7 +269,7 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
     private func take(from direction: inout Direction) -> Item {
         let (_, item) = direction.queue[direction.head]
         direction.head += 1
-        if case .data(let message, _) = item { direction.queuedBytes -= message.readableBytes }
+        if case .data(let message) = item { direction.queuedBytes -= message.readableBytes }
         if direction.head == direction.queue.count {
             direction.queue.removeAll(keepingCapacity: direction.queue.count <= 1024)
             direction.head = 0

@@ -54,8 +54,10 @@ public final class VirtualModem: @unchecked Sendable {
     private var timingRandom: SeededRandom
     /// Line noise.
     private var noiseRandom: SeededRandom
-    /// Links whose shaper holds more of the modem's data than it may: the serial line is not read.
-    private var backedUpLinks = 0
+    /// The core stopped reading the serial line (``ModemAction/stopHostInput``).
+    private var hostInputStopped = false
+    /// Whether the serial channel reads (its `autoRead`).
+    private var serialReading = true
     private var scenario: ScenarioRunner? {
         // The core reports command lines only while a scenario may trigger on them.
         didSet { modem.reportsCommandLines = scenario != nil }
@@ -95,9 +97,10 @@ public final class VirtualModem: @unchecked Sendable {
             trace: trace)
         serial.blockedChanged = { [unowned self] blocked in
             if blocked {
-                self.logger.trace("serial output backed up: links stop reading")
+                self.logger.trace("serial output backed up: links and the host's input stop being read")
             }
             for socket in self.sockets.values { self.updateReading(socket) }
+            self.updateSerialReading()
         }
     }
 
@@ -209,9 +212,10 @@ public final class VirtualModem: @unchecked Sendable {
 
     func attachSerial(_ channel: any Channel) {
         guard serial.channel !== channel else { return }
+        serialReading = true
         serial.attach(channel)
         logger.debug("serial channel attached")
-        if backedUpLinks > 0 { channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
+        updateSerialReading()
         if let scenario = configuration.scenario, self.scenario == nil { startScenario(scenario) }
     }
 
@@ -228,6 +232,17 @@ public final class VirtualModem: @unchecked Sendable {
 
     func serialWritabilityChanged() {
         serial.writabilityChanged()
+    }
+
+    /// The host's input is read unless replies cannot be written (the host does not read, paced
+    /// output is over its limit) or the core applies flow control: a host that stops reading
+    /// stops the modem, as a UART with RTS/CTS would, instead of growing its output without bound.
+    private func updateSerialReading() {
+        guard let channel = serial.channel else { return }
+        let read = !serial.isBlocked && !hostInputStopped
+        guard read != serialReading else { return }
+        serialReading = read
+        channel.setOption(ChannelOptions.autoRead, value: read).whenFailure { _ in }
     }
 
     // MARK: - Inputs and actions
@@ -316,7 +331,12 @@ public final class VirtualModem: @unchecked Sendable {
             if let scenario, scenario.watchesBytes, let number = linkNumber(of: id) {
                 scenario.sent(link: number, count: bytes.count)
             }
-            channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+            // The core counts the bytes against the link's send buffer until the socket (through
+            // the shaper) has taken them.
+            let count = bytes.count
+            let written = eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenSuccess { self.submit(.network(.sent(id, count: count))) }
+            channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: written)
         case .close(let id, let graceful):
             close(id, graceful: graceful)
         case .pauseReading(let id):
@@ -327,6 +347,12 @@ public final class VirtualModem: @unchecked Sendable {
             guard let socket = sockets[id] else { return }
             socket.pausedByModem = false
             updateReading(socket)
+        case .stopHostInput:
+            hostInputStopped = true
+            updateSerialReading()
+        case .resumeHostInput:
+            hostInputStopped = false
+            updateSerialReading()
         case .listen(let port):
             listen(port: port)
         case .stopListening:
@@ -361,6 +387,11 @@ public final class VirtualModem: @unchecked Sendable {
     }
 
     // MARK: - Links
+
+    /// The kernel send buffer of a link's TCP socket. A module's TCP stack holds little; without a
+    /// bound, Linux grows it to megabytes, and a peer that stops reading would take that much
+    /// before `SEND OK` stops coming (and 10,000 modems would pin that much kernel memory).
+    static let linkSocketSendBuffer: SocketOptionValue = 64 * 1024
 
     private func connect(_ id: ConnectionID, _ transport: TransportProtocol, host: String, port: Int) {
         let socket = LinkSocket(id: id, transport: transport)
@@ -413,6 +444,7 @@ public final class VirtualModem: @unchecked Sendable {
             connection = ClientBootstrap(group: eventLoop)
                 .channelOption(.allowRemoteHalfClosure, value: true)
                 .channelOption(.autoRead, value: false)
+                .channelOption(.socketOption(.so_sndbuf), value: Self.linkSocketSendBuffer)
                 .connectTimeout(configuration.modem.timeouts.connect.timeAmount + .seconds(1))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -508,16 +540,6 @@ public final class VirtualModem: @unchecked Sendable {
         (0..<Modem.linkCount).first { modem.connection(onLink: $0) == id }
     }
 
-    /// A link's shaper holds too much of the modem's data (`true`), or has drained (`false`): the
-    /// serial line is not read while any link is backed up, as a module's UART flow control would.
-    func uplinkBackedUp(_ backedUp: Bool) {
-        let wasBlocked = backedUpLinks > 0
-        backedUpLinks = max(0, backedUpLinks + (backedUp ? 1 : -1))
-        let blocked = backedUpLinks > 0
-        guard blocked != wasBlocked, let channel = serial.channel else { return }
-        channel.setOption(ChannelOptions.autoRead, value: !blocked).whenFailure { _ in }
-    }
-
     /// The peer closed (FIN, reset) or the socket closed under us.
     func linkClosedByPeer(_ socket: LinkSocket) {
         guard let id = socket.id else {
@@ -539,6 +561,7 @@ public final class VirtualModem: @unchecked Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.autoRead, value: false)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.socketOption(.so_sndbuf), value: Self.linkSocketSendBuffer)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     let socket = LinkSocket(id: nil, transport: .tcp)
@@ -589,6 +612,16 @@ public final class VirtualModem: @unchecked Sendable {
                 let target = try? SocketAddress(ipAddress: address, port: 7)
             else {
                 self.submit(.network(.pingCompleted(query: query, address: nil, roundTrips: [])))
+                return
+            }
+            // A ping is an outbound connection like any link's: outside --allow, no packet leaves and
+            // no reply comes.
+            guard self.configuration.allowList.allows(host: host, address: address) else {
+                self.logger.warning(
+                    "AT+CIPPING to \(host) (\(address)) not sent: not in the --allow list",
+                    metadata: ["allow": "\(self.configuration.allowList.entries.map(\.description))"])
+                let none = [Duration?](repeating: nil, count: count)
+                self.submit(.network(.pingCompleted(query: query, address: address, roundTrips: none)))
                 return
             }
             self.pingAttempts(to: target, remaining: count, timeout: timeout, results: []) { roundTrips in
@@ -695,7 +728,13 @@ public final class VirtualModem: @unchecked Sendable {
         }
     }
 
+    /// Line noise goes only where there is room: on a line whose host does not read, it is lost
+    /// (a full UART FIFO) rather than queued.
     private func writeNoise(count: Int) {
+        guard !serial.isBlocked else {
+            logger.debug("line noise dropped: the host is not reading")
+            return
+        }
         serial.write((0..<max(0, count)).map { _ in UInt8.random(in: 0...255, using: &noiseRandom) })
     }
 

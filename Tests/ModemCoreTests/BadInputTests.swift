@@ -103,6 +103,6 @@ struct BadInputTests {
         #expect(modem.status() == "\r\nOK\r\n\r\nSTATE: CONNECT OK\r\n")
         #expect(modem.send("AT+CIPSEND=2") == "\r\n> ")
         #expect(modem.bytes(Array("hi".utf8)) == "\r\nSEND OK\r\n")
-        #expect(modem.actions.last == .send(id, Array("hi".utf8)))
+        #expect(modem.lastSend == .send(id, Array("hi".utf8)))
     }
 }

@@ -45,7 +45,7 @@ struct CommandTests {
         #expect(modem.bytes([0x0A]) == "")
         #expect(modem.bytes(Array("he".utf8)) == "")
         #expect(modem.bytes(Array("llo".utf8)) == "\r\n0, SEND OK\r\n")
-        #expect(modem.actions.last == .send(id, Array("hello".utf8)))
+        #expect(modem.lastSend == .send(id, Array("hello".utf8)))
     }
 
     @Test("AT+CIPSEND forms: Ctrl-Z data, fixed length, DATA ACCEPT under AT+CIPQSEND=1, ESC cancels")
@@ -56,11 +56,11 @@ struct CommandTests {
         let id = modem.connect()
         #expect(modem.send("AT+CIPSEND") == "\r\n> ")
         #expect(modem.bytes(Array("abc".utf8) + [0x1A]) == "\r\nSEND OK\r\n")
-        #expect(modem.actions.last == .send(id, Array("abc".utf8)))
+        #expect(modem.lastSend == .send(id, Array("abc".utf8)))
         #expect(modem.send("AT+CIPQSEND=1") == "\r\nOK\r\n")
         #expect(modem.send("AT+CIPSEND=4") == "\r\n> ")
         #expect(modem.bytes([0x0D, 0x0A, 0x1A, 0x1B]) == "\r\nDATA ACCEPT:4\r\n")
-        #expect(modem.actions.last == .send(id, [0x0D, 0x0A, 0x1A, 0x1B]))
+        #expect(modem.lastSend == .send(id, [0x0D, 0x0A, 0x1A, 0x1B]))
         let count = modem.actions.count
         #expect(modem.send("AT+CIPSEND") == "\r\n> ")
         #expect(modem.bytes(Array("never".utf8) + [0x1B]) == "")

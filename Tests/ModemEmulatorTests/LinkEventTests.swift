@@ -156,6 +156,28 @@ import Testing
         }
     }
 
+    /// `AT+CIPPING` measures round trips with TCP connects to port 7: outside `--allow` none is
+    /// made, so no attempt gets a reply (a refused connect on loopback would count as one).
+    @Test func allowListStopsPings() async throws {
+        try await Harness.run({ try? $0.modem.allowList.add("10.0.0.0/8") }) { harness in
+            let host = harness.host
+            try await host.bringUp()
+            let reply = try await host.command("AT+CIPPING=\"127.0.0.1\",3,32,1")
+            #expect(reply.components(separatedBy: "\r\n").filter { $0.hasPrefix("+CIPPING:") } == [
+                "+CIPPING: 1,\"127.0.0.1\",600,255", "+CIPPING: 2,\"127.0.0.1\",600,255",
+                "+CIPPING: 3,\"127.0.0.1\",600,255",
+            ])
+        }
+        // The same ping without a list: loopback refuses port 7 at once, which is a reply.
+        try await Harness.run { harness in
+            let host = harness.host
+            try await host.bringUp()
+            let reply = try await host.command("AT+CIPPING=\"127.0.0.1\",1,32,1")
+            let line = reply.components(separatedBy: "\r\n").first { $0.hasPrefix("+CIPPING: 1,") }
+            #expect(line?.hasSuffix(",64") == true && line?.contains(",600,") == false)
+        }
+    }
+
     @Test func dnsQueryResolvesLocalhost() async throws {
         try await Harness.run { harness in
             let host = harness.host

@@ -52,18 +52,23 @@ struct NetworkShapingTests {
             let peer = try await server.next()
             let size = 8_000
             let payload = randomBytes(size)
+            // The peer samples arrivals while the host sends: SEND OK comes as each send leaves the
+            // modem at the link rate, so the sends themselves take as long as the transfer.
+            async let arrivals: [(ContinuousClock.Instant, Int)] = {
+                var samples: [(ContinuousClock.Instant, Int)] = []
+                var received = 0
+                while received < size {
+                    received += try await peer.read("bytes") { slice in slice.isEmpty ? nil : (slice.count, slice.count) }
+                    samples.append((ContinuousClock.now, received))
+                }
+                return samples
+            }()
             for offset in stride(from: 0, to: size, by: 1000) {
                 try await host.command("AT+CIPSEND=1000", until: "> ")
                 try await host.stream.write(Array(payload[offset..<offset + 1000]))
                 try await host.expect("\r\nSEND OK\r\n")
             }
-            var samples: [(ContinuousClock.Instant, Int)] = []
-            var received = 0
-            while received < size {
-                received += try await peer.read("bytes") { slice in slice.isEmpty ? nil : (slice.count, slice.count) }
-                samples.append((ContinuousClock.now, received))
-            }
-            let rate = Self.slopeKbit(samples)
+            let rate = Self.slopeKbit(try await arrivals)
             print("[NetworkShapingTests] uplink \(rate) kbit/s, configured \(NetworkProfile.gprs.uplinkKbit!)")
             #expect(abs(rate / NetworkProfile.gprs.uplinkKbit! - 1) <= 0.15)
         }

@@ -119,6 +119,7 @@ extension Modem {
         case .connected:
             act(.close(connection, graceful: false))
             if activity == .dataMode { leaveDataMode() }
+            sendFailed(on: connection, timedOut: false)
             if settings.manualReceive, !link.unread.isEmpty {
                 links[number]?.phase = .remoteClosing
             } else {
@@ -274,6 +275,7 @@ extension Modem {
         case .connected(let connection, let address): connected(connection, remoteAddress: address)
         case .connectFailed(let connection): connectFailed(connection, abort: false)
         case .received(let connection, let bytes): received(bytes, on: connection)
+        case .sent(let connection, let count): sent(count, on: connection)
         case .remoteClosed(let connection): remoteClosed(connection)
         case .closed(let connection): closeFinished(connection)
         case .listening(let port): listening(port: port)
@@ -299,6 +301,7 @@ extension Modem {
         case .activation: contextActivationFailed()
         case .connect(let connection): connectFailed(connection, abort: true)
         case .close(let connection): closeFinished(connection)
+        case .send(let connection): sendFailed(on: connection, timedOut: true)
         case .dnsQuery(let query): resolved(query: query, addresses: [])
         case .bearerActivation(let profile): bearerActivationFailed(profile: profile)
         case .ping(let query): pingTimedOut(query: query)

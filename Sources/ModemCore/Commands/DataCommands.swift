@@ -41,12 +41,11 @@ extension Modem {
             info(multi ? "+CIPSEND: (0-5),(1-\(maximum))" : "+CIPSEND: (1-\(maximum))")
             return .ok
         case .read:
+            // The size one send may have now: what the link's send buffer has room for.
             if multi {
-                for n in 0..<Self.linkCount {
-                    info("+CIPSEND: \(n),\(links[n]?.phase == .connected ? maximum : 0)")
-                }
+                for n in 0..<Self.linkCount { info("+CIPSEND: \(n),\(sendRoom(n))") }
             } else {
-                info("+CIPSEND: \(links[0]?.phase == .connected ? maximum : 0)")
+                info("+CIPSEND: \(sendRoom(0))")
             }
             return .ok
         case .execute:
@@ -76,8 +75,16 @@ extension Modem {
         return .waiting
     }
 
-    /// The data of `AT+CIPSEND` arrived: it goes out on the link, `SEND OK` (or `DATA ACCEPT`)
-    /// follows; `SEND FAIL` when the link closed meanwhile.
+    /// How many bytes one send on link `number` may have now (`AT+CIPSEND?`).
+    private func sendRoom(_ number: Int) -> Int {
+        guard let link = links[number], link.phase == .connected else { return 0 }
+        return max(0, min(configuration.maximumSendLength, configuration.sendBufferLimit - link.unsent))
+    }
+
+    /// The data of `AT+CIPSEND` arrived. It enters the link's send buffer when there is room, else
+    /// it waits for room. `DATA ACCEPT` (quick send) follows as soon as the buffer took it; `SEND OK`
+    /// once the network has taken it; `SEND FAIL` when the link closed meanwhile, or when the
+    /// network took nothing for the send timeout (then the link closes).
     mutating func dataReceived(_ data: [UInt8]) {
         guard case .sending(let number) = activity else { return }
         guard !data.isEmpty else {
@@ -88,14 +95,80 @@ extension Modem {
             complete(with: .final(prefixed(number, "SEND FAIL")))
             return
         }
-        act(.send(link.id, data))
+        act(.startTimer(.send(link.id), after: configuration.timeouts.send))
+        if link.unsent + data.count <= configuration.sendBufferLimit {
+            buffer(data, on: number)
+        } else {
+            activity = .awaitingSendRoom(link: number, connection: link.id, data: data)
+        }
+    }
+
+    /// Puts a send's data into the link's send buffer (its send timer is running).
+    private mutating func buffer(_ data: [UInt8], on number: Int) {
+        let id = links[number]!.id
+        transmit(data, on: number)
         if settings.quickSend {
+            act(.cancelTimer(.send(id)))
             let text = settings.multiConnection ? "DATA ACCEPT:\(number),\(data.count)" : "DATA ACCEPT:\(data.count)"
             complete(with: .final(text))
-        } else if settings.sendPrompt == 2 {
-            complete(with: .noResult)
         } else {
-            complete(with: .final(prefixed(number, "SEND OK")))
+            activity = .awaitingSent(link: number, connection: id, through: links[number]!.queuedTotal)
+        }
+    }
+
+    /// Hands bytes to the runtime for link `number`'s socket; they count against its send buffer
+    /// until the runtime reports them sent.
+    mutating func transmit(_ data: [UInt8], on number: Int) {
+        guard let link = links[number] else { return }
+        links[number]!.queuedTotal += UInt64(data.count)
+        act(.send(link.id, data))
+    }
+
+    /// The network took `count` more bytes of a link's data: a send waiting on it completes or
+    /// finds room.
+    mutating func sent(_ count: Int, on connection: ConnectionID) {
+        guard let (number, link) = link(of: connection), count > 0 else { return }
+        links[number]!.sentTotal = min(link.queuedTotal, link.sentTotal + UInt64(count))
+        switch activity {
+        case .awaitingSent(number, connection, let through) where links[number]!.sentTotal >= through:
+            act(.cancelTimer(.send(connection)))
+            complete(with: settings.sendPrompt == 2 ? .noResult : .final(prefixed(number, "SEND OK")))
+        case .awaitingSendRoom(number, connection, let data)
+        where links[number]!.unsent + data.count <= configuration.sendBufferLimit:
+            buffer(data, on: number)
+        default:
+            break
+        }
+    }
+
+    /// A send waiting on link `connection` ends in `SEND FAIL`: its link closed, or (`timedOut`)
+    /// the network took nothing for the send timeout, and the module closes the link.
+    mutating func sendFailed(on connection: ConnectionID, timedOut: Bool) {
+        let number: Int
+        switch activity {
+        case .awaitingSent(let n, connection, _), .awaitingSendRoom(let n, connection, _): number = n
+        default: return
+        }
+        act(.cancelTimer(.send(connection)))
+        complete(with: .final(prefixed(number, "SEND FAIL")))
+        guard timedOut, let link = links[number], link.id == connection, link.phase.isActive else { return }
+        act(.close(connection, graceful: false))
+        cancelTimers(of: link)
+        links[number]?.phase = .closed(beforeConnect: false)
+        emitURC(prefixed(number, "CLOSED"))
+    }
+
+    /// The serial line's flow control in transparent mode: the modem stops reading the host while
+    /// link 0's send buffer is over its limit and reads again once half of it has drained.
+    mutating func updateHostInputFlow() {
+        let unsent = activity == .dataMode ? links[0]?.unsent ?? 0 : 0
+        let limit = configuration.sendBufferLimit
+        if !hostInputStopped, unsent > limit {
+            hostInputStopped = true
+            act(.stopHostInput)
+        } else if hostInputStopped, unsent <= limit / 2 {
+            hostInputStopped = false
+            act(.resumeHostInput)
         }
     }
 

@@ -108,7 +108,7 @@ extension Modem {
             }
         }
         input = input[input.endIndex...]
-        if !data.isEmpty { act(.send(link.id, data)) }
+        if !data.isEmpty { transmit(data, on: 0) }
         // Any byte restarts the guard time: a +++ needs it before, and leaves data mode after it.
         act(.startTimer(.escapeGuard, after: configuration.timeouts.escapeGuard))
     }
@@ -122,7 +122,7 @@ extension Modem {
             break
         case .plus(let count):
             // An incomplete escape was data after all.
-            if let link = links[0] { act(.send(link.id, Array(repeating: UInt8(ascii: "+"), count: count))) }
+            transmit(Array(repeating: UInt8(ascii: "+"), count: count), on: 0)
             escape = .busy
             act(.startTimer(.escapeGuard, after: configuration.timeouts.escapeGuard))
         case .escaping:

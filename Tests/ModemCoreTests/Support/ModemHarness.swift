@@ -6,6 +6,9 @@ struct ModemHarness {
     var modem: Modem
     /// Every non-write action, in order.
     private(set) var actions: [ModemAction] = []
+    /// Whether the harness reports every `.send` as taken by the network at once, as a runtime on
+    /// an idle network does; off, a test reports ``NetworkEvent/sent(_:count:)`` itself.
+    var networkTakesSends = true
 
     init(dialect: StatusDialect = .sim800, configure: (inout ModemConfiguration) -> Void = { _ in }) {
         var configuration = ModemConfiguration()
@@ -45,14 +48,20 @@ struct ModemHarness {
 
     private mutating func collect(_ output: [ModemAction]) -> String {
         var written: [UInt8] = []
+        var sends: [(ConnectionID, Int)] = []
         for action in output {
             if case .write(let bytes) = action {
                 written += bytes
             } else {
+                if case .send(let id, let bytes) = action { sends.append((id, bytes.count)) }
                 actions.append(action)
             }
         }
-        return String(decoding: written, as: UTF8.self)
+        var text = String(decoding: written, as: UTF8.self)
+        if networkTakesSends {
+            for (id, count) in sends { text += collect(modem.handle(.sent(id, count: count))) }
+        }
+        return text
     }
 
     /// The connection of the most recent `connect` action.
@@ -61,6 +70,11 @@ struct ModemHarness {
             if case .connect(let id, _, _, _) = action { return id }
         }
         return nil
+    }
+
+    /// The most recent `send` action.
+    var lastSend: ModemAction? {
+        actions.last { if case .send = $0 { true } else { false } }
     }
 
     /// The token a runtime would use for the next incoming connection.
