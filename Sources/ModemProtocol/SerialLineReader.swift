@@ -57,6 +57,10 @@ public struct SerialLineReader: Sendable {
     private var overflowed = false
     private var previousWasCR = false
     private var skipLineFeed = false
+    /// How this host ends its lines, learned from what follows a CR: `true` CRLF, `false` CR
+    /// alone, `nil` not seen yet. Only a CRLF host's LF after a data command's CR is a line end;
+    /// after a host that ends lines with CR alone, a payload's leading LF is data.
+    private var hostEndsLinesWithCRLF: Bool?
 
     /// Creates a reader that rejects command lines longer than `maximumLineLength` bytes.
     public init(maximumLineLength: Int = 556) {
@@ -71,7 +75,7 @@ public struct SerialLineReader: Sendable {
         buffer.removeAll(keepingCapacity: true)
         frameReady = false
         overflowed = false
-        skipLineFeed = previousWasCR
+        skipLineFeed = previousWasCR && hostEndsLinesWithCRLF != false
         if case .dataFixed(let length) = phase, length <= 0 {
             self.phase = .command
         }
@@ -121,6 +125,7 @@ public struct SerialLineReader: Sendable {
             input = input.dropFirst()
             if skipLineFeed {
                 skipLineFeed = false
+                hostEndsLinesWithCRLF = byte == Self.lineFeed
                 if byte == Self.lineFeed {
                     previousWasCR = false
                     continue
@@ -157,6 +162,7 @@ public struct SerialLineReader: Sendable {
     }
 
     private mutating func commandByte(_ byte: UInt8) -> Frame? {
+        if previousWasCR { hostEndsLinesWithCRLF = byte == Self.lineFeed }
         defer { previousWasCR = byte == Self.carriageReturn }
         switch byte {
         case Self.carriageReturn:

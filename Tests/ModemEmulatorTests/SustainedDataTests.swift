@@ -7,19 +7,23 @@ import Testing
 /// between commands (issue 11 §1).
 @Suite(.timeLimit(.minutes(1)))
 struct SustainedDataTests {
+    /// The host ends its lines with CR alone and every fourth block starts with LF: a LF the modem
+    /// took for the rest of the command's line end would leave the send one byte short for good.
     @Test("1,000 back-to-back sends with +IPD echo", arguments: [false, true])
     func backToBackSendsWithEcho(quickSend: Bool) async throws {
         let server = try await TestTCPServer.start(echo: true)
         defer { Task { await server.stop() } }
         try await Harness.run { harness in
-            let host = harness.host
+            var host = harness.host
+            host.lineEnd = "\r"
             try await host.command("AT+CIPHEAD=1")
             if quickSend { try await host.command("AT+CIPQSEND=1") }
             try await host.bringUp()
             try await host.open(port: server.port)
             let result = quickSend ? "DATA ACCEPT:1460" : "SEND OK"
             let sends = 1000
-            let payload = randomBytes(1460 * sends)
+            var payload = randomBytes(1460 * sends)
+            for block in stride(from: 0, to: sends, by: 4) { payload[block * 1460] = 0x0A }
             var received: [UInt8] = []
             received.reserveCapacity(payload.count)
             for index in 0..<sends {

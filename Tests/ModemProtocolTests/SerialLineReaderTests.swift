@@ -279,6 +279,29 @@ struct SerialLineReaderDataTests {
         #expect(reader.events(ascii("x\ny")) == [.data(ascii("x\ny"))])
     }
 
+    @Test("a host that ends lines with CR alone: a payload's leading LF is data, in both data phases")
+    func leadingLineFeedAfterCarriageReturnOnlyHost() {
+        var reader = SerialLineReader()
+        #expect(reader.events(ascii("ATE0\rAT+CIPHEAD=1\r")) == [.line(ascii("ATE0")), .line(ascii("AT+CIPHEAD=1"))])
+        #expect(reader.readOnce(ascii("AT+CIPSEND=3\r")).event == .line(ascii("AT+CIPSEND=3")))
+        reader.beginData(.dataFixed(length: 3))
+        // Written after the prompt: the first byte is the payload's, not the end of the line.
+        #expect(reader.events(ascii("\nab")) == [.data(ascii("\nab"))])
+        #expect(reader.readOnce(ascii("AT+CIPSEND\r")).event == .line(ascii("AT+CIPSEND")))
+        reader.beginData(.dataUntilCtrlZ(maximum: 100))
+        #expect(reader.events(ascii("\nhi\u{1A}")) == [.data(ascii("\nhi"))])
+    }
+
+    @Test("a host that ends lines with CRLF: the LF after a data command's CR is skipped even in a later read")
+    func lineFeedSkippedForCRLFHost() {
+        var reader = SerialLineReader()
+        #expect(reader.events(ascii("ATE0\r\n")) == [.line(ascii("ATE0"))])
+        #expect(reader.readOnce(ascii("AT+CIPSEND=3\r")).event == .line(ascii("AT+CIPSEND=3")))
+        reader.beginData(.dataFixed(length: 3))
+        #expect(reader.readOnce(ascii("\n")) == (nil, []))
+        #expect(reader.events(ascii("\nab")) == [.data(ascii("\nab"))])
+    }
+
     @Test("after a command ended by LF alone, a leading LF is payload")
     func leadingLineFeedAfterLineFeedCommand() {
         var reader = SerialLineReader()

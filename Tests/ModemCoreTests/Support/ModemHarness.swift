@@ -23,10 +23,13 @@ struct ModemHarness {
         collect(modem.serialReceived(input))
     }
 
-    /// Sends a command line ended by CR; returns what the modem wrote.
+    /// How ``send(_:)`` ends a line: CR, or CRLF as TinyGSM does.
+    var lineEnd = "\r"
+
+    /// Sends a command line ended by ``lineEnd``; returns what the modem wrote.
     @discardableResult
     mutating func send(_ line: String) -> String {
-        bytes(Array((line + "\r").utf8))
+        bytes(Array((line + lineEnd).utf8))
     }
 
     /// Feeds a network event; returns what the modem wrote.

@@ -18,11 +18,12 @@ enum Frame: Equatable, Sendable {
 /// A host talking AT over a ``ByteStream`` (the PTY slave or a TCP serial connection).
 struct ModemSession: Sendable {
     let stream: ByteStream
+    /// How command lines end: `\r\n` as TinyGSM writes them, or `\r` alone as many hosts do.
+    var lineEnd = "\r\n"
 
-    /// Writes a command line, terminated `\r\n` as TinyGSM does (after a lone `\r`, a payload that
-    /// starts with `\n` would lose that byte: the modem takes it for the rest of the line end).
+    /// Writes a command line ended by ``lineEnd``.
     func send(_ command: String) async throws {
-        try await stream.write(command + "\r\n")
+        try await stream.write(command + lineEnd)
     }
 
     /// Writes a command and returns everything up to and including `terminator`.
