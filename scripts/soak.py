@@ -117,7 +117,7 @@ class Host:
                     return token
             for failure in failures:
                 if failure in self.buffer:
-                    raise Deviation(failure.decode())
+                    raise Deviation("CONNECT FAIL" if b"CONNECT FAIL" in self.buffer else failure.decode())
             self.fill(deadline)
 
     def command(self, line, tokens=(b"OK\r\n",), timeout=10.0):
@@ -251,8 +251,12 @@ def inject_faults(path, count, stop, faults, seed, interval):
         if not reply.get("ok"):
             faults[kind + " (refused)"] = faults.get(kind + " (refused)", 0) + 1
         if kind == "refuse-connects":
-            threading.Timer(1.0, lambda m=modem: control(path, {"command": "refuse-connects", "arguments": ["off"],
-                                                                 "modem": m})).start()
+            def allow_again(m=modem):
+                try:
+                    control(path, {"command": "refuse-connects", "arguments": ["off"], "modem": m})
+                except OSError:
+                    pass  # the run is over
+            threading.Timer(1.0, allow_again).start()
 
 
 def main():
