@@ -11,7 +11,8 @@ import NIOCore
 /// The uplink needs no bound of its own: the modem sends no more than its send buffer
 /// (``ModemCore/ModemConfiguration/sendBufferLimit``) until the shaper completes the writes. A
 /// write completes when its last byte has left the modem at the link rate (handed to the network:
-/// `SEND OK`), not when it reaches the peer a latency later.
+/// `SEND OK`), not when it reaches the peer a latency later, and only while the socket takes what
+/// the delay line hands it (the channel is writable): a peer that stops reading stops the sends.
 ///
 /// Delivery to the modem goes straight to ``VirtualModem`` rather than down the pipeline: data and
 /// the peer's close still in the delay line when the socket closes must arrive after the socket and
@@ -198,16 +199,26 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
         scheduleUplink()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { completeDepartures() }
+        context.fireChannelWritabilityChanged()
+    }
+
     private func scheduleDepartures() {
         guard departureTimer == nil, let first = departures.first else { return }
         departureTimer = modem.eventLoop.assumeIsolated().scheduleTask(deadline: first.at) { [self] in
             departureTimer = nil
-            let now = NIODeadline.now()
-            let due = departures.prefix { $0.at <= now }
-            departures.removeFirst(due.count)
-            for departure in due { departure.promise.succeed() }
-            scheduleDepartures()
+            completeDepartures()
         }
+    }
+
+    private func completeDepartures() {
+        guard let context, context.channel.isWritable else { return }
+        let now = NIODeadline.now()
+        let due = departures.prefix { $0.at <= now }
+        departures.removeFirst(due.count)
+        for departure in due { departure.promise.succeed() }
+        scheduleDepartures()
     }
 
     private func dropUplink() {

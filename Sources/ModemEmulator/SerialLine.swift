@@ -22,6 +22,7 @@ final class SerialLine {
     private(set) var isBlocked = true
 
     static let tick = TimeAmount.milliseconds(10)
+    static let compactAfter = 64 * 1024
 
     init(eventLoop: any EventLoop, baudRate: Int?, limit: Int, trace: ByteTrace?) {
         self.eventLoop = eventLoop
@@ -104,7 +105,8 @@ final class SerialLine {
         if let slice = paced.readSlice(length: count) {
             channel.writeAndFlush(slice, promise: nil)
         }
-        paced.discardReadBytes()
+        // Compacting copies what is left when a slice still shares the storage: only now and then.
+        if paced.readerIndex >= Self.compactAfter { paced.discardReadBytes() }
         update()
     }
 }

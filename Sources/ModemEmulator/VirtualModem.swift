@@ -56,6 +56,15 @@ public final class VirtualModem: @unchecked Sendable {
     private var noiseRandom: SeededRandom
     /// The core stopped reading the serial line (``ModemAction/stopHostInput``).
     private var hostInputStopped = false
+    /// Bytes read from the host that the core has not been given yet: input goes to the core in
+    /// pieces of at most ``inputPiece`` bytes, and none while replies cannot be written, so that
+    /// one large read cannot produce an unbounded burst of replies.
+    private var hostInput: [UInt8] = []
+    private var hostInputHead = 0
+    private var feeding = false
+    /// The most host bytes given to the core at once (the largest reply per input byte, a
+    /// multi-mode `AT+CIPSTATUS`, is about 20 bytes: 4 KiB of input answer in under 100 KiB).
+    static let inputPiece = 4096
     /// Whether the serial channel reads (its `autoRead`).
     private var serialReading = true
     private var scenario: ScenarioRunner? {
@@ -101,6 +110,7 @@ public final class VirtualModem: @unchecked Sendable {
             }
             for socket in self.sockets.values { self.updateReading(socket) }
             self.updateSerialReading()
+            if !blocked { self.feedHostInput() }
         }
     }
 
@@ -222,12 +232,38 @@ public final class VirtualModem: @unchecked Sendable {
     func detachSerial(_ channel: any Channel) {
         guard serial.channel === channel else { return }
         serial.detach(channel)
+        // What the departed host wrote and the modem had not read yet is gone with its line.
+        hostInput.removeAll()
+        hostInputHead = 0
         logger.debug("serial channel detached; the modem keeps its state")
     }
 
     func serialReceived(_ bytes: [UInt8]) {
         serial.received(bytes)
-        submit(.serial(bytes))
+        if hostInputHead == hostInput.count, bytes.count <= Self.inputPiece, !serial.isBlocked, !processing {
+            submit(.serial(bytes))
+        } else {
+            hostInput.append(contentsOf: bytes)
+            feedHostInput()
+        }
+    }
+
+    /// Gives the core the host's input that waits, a piece at a time, while replies can be written.
+    private func feedHostInput() {
+        guard !feeding, !processing else { return }
+        feeding = true
+        defer { feeding = false }
+        while hostInputHead < hostInput.count, !serial.isBlocked {
+            let end = min(hostInput.count, hostInputHead + Self.inputPiece)
+            let piece = Array(hostInput[hostInputHead..<end])
+            hostInputHead = end
+            submit(.serial(piece))
+        }
+        if hostInputHead == hostInput.count {
+            hostInput.removeAll(keepingCapacity: hostInput.count <= Self.inputPiece)
+            hostInputHead = 0
+        }
+        updateSerialReading()
     }
 
     func serialWritabilityChanged() {
@@ -239,7 +275,7 @@ public final class VirtualModem: @unchecked Sendable {
     /// stops the modem, as a UART with RTS/CTS would, instead of growing its output without bound.
     private func updateSerialReading() {
         guard let channel = serial.channel else { return }
-        let read = !serial.isBlocked && !hostInputStopped
+        let read = !serial.isBlocked && !hostInputStopped && hostInput.count - hostInputHead < Self.inputPiece
         guard read != serialReading else { return }
         serialReading = read
         channel.setOption(ChannelOptions.autoRead, value: read).whenFailure { _ in }
@@ -273,6 +309,7 @@ public final class VirtualModem: @unchecked Sendable {
         }
         inputs = []
         processing = false
+        feedHostInput()
         if let scenario, scenario.watchesStates { scenario.states(stateWords()) }
     }
 
