@@ -40,6 +40,8 @@ public actor Emulator {
     private let logger: Logger
     private var endpoints: [SerialEndpoint] = []
     private var control: ControlSocket?
+    /// The `--link` and `--control` paths this run owns.
+    private var locks: [PathLock] = []
     private var stopped = false
     private nonisolated let lineGone: AsyncStream<Void>
     private nonisolated let lineGoneContinuation: AsyncStream<Void>.Continuation
@@ -64,9 +66,14 @@ public actor Emulator {
     }
 
     /// Opens every serial endpoint and the control socket; returns where hosts find each modem.
+    ///
+    /// Throws ``EmulatorError/pathInUse(path:pid:)`` before opening anything when the `--link` or
+    /// `--control` path belongs to another emulator that is running; a stale one is replaced.
     @discardableResult
     public func start() async throws -> [SerialEndpointAddress] {
         do {
+            if case .pty(let link?) = options.serial { locks.append(try PathLock.acquire(link)) }
+            if let path = options.controlPath { locks.append(try PathLock.acquire(path)) }
             for modem in modems {
                 var kind = options.serial
                 if case .listen(let host, let port) = kind, port != 0 { kind = .listen(host: host, port: port + modem.index) }
@@ -104,6 +111,8 @@ public actor Emulator {
         for modem in modems { await modem.shutdown() }
         for endpoint in endpoints { await endpoint.close() }
         endpoints = []
+        for lock in locks { lock.release() }
+        locks = []
         lineGoneContinuation.finish()
     }
 }

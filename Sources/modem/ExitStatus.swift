@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import ModemClient
+import ModemEmulator
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How every `modem` subcommand exits (sysexits.h; README.md, "Exit codes").
+enum ExitStatus: Int32 {
+    /// The module, or the emulator over `ctl`, answered with an error.
+    case moduleError = 1
+    /// The command line is wrong (EX_USAGE).
+    case usage = 64
+    /// An input file or a reply is malformed (EX_DATAERR).
+    case dataError = 65
+    /// Something the command needs is not there or not free: no emulator or modem answers, a port
+    /// or path is taken, no file descriptors are left (EX_UNAVAILABLE).
+    case unavailable = 69
+    /// Reading or writing a file, device or connection failed (EX_IOERR).
+    case ioError = 74
+}
+
+/// An error the CLI reports as one line on stderr, without usage text, and exits with its status.
+struct CommandFailure: Error, CustomStringConvertible {
+    var status: ExitStatus
+    var message: String
+
+    init(_ status: ExitStatus, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    var description: String { message }
+
+    /// The same failure, its message prefixed with what it concerns (`tcp://127.0.0.1:7000: …`).
+    func about(_ subject: String) -> CommandFailure {
+        CommandFailure(status, "\(subject): \(message)")
+    }
+
+    /// Classifies an error from the libraries.
+    init(_ error: any Error) {
+        switch error {
+        case let failure as CommandFailure:
+            self = failure
+        case let error as EmulatorError:
+            self.init(Self.status(of: error), error.description)
+        case let error as ControlClientError:
+            self.init(Self.status(of: error), error.description)
+        case let error as ModemClientError:
+            self.init(Self.status(of: error), error.description)
+        case let error as ScenarioError:
+            self.init(.dataError, "\(error)")
+        default:
+            self.init(.ioError, "\(error)")
+        }
+    }
+
+    private static func status(of error: EmulatorError) -> ExitStatus {
+        switch error {
+        case .invalidOption, .noSuchLink, .noSuchModem: .usage
+        case .pathInUse, .cannotListen, .unknownHost, .pseudoTerminal: .unavailable
+        case .cannotOpen, .cannotLink, .cannotBind, .stdio: .ioError
+        }
+    }
+
+    private static func status(of error: ControlClientError) -> ExitStatus {
+        switch error {
+        case .notRunning, .permissionDenied, .noReply: .unavailable
+        case .connectionLost: .ioError
+        case .badReply: .dataError
+        }
+    }
+
+    private static func status(of error: ModemClientError) -> ExitStatus {
+        switch error {
+        case .commandFailed, .connectFailed, .notConnected, .pdpDeactivated: .moduleError
+        case .timeout, .noAnswer, .deviceNotFound, .deviceBusy, .permissionDenied, .connectionFailed: .unavailable
+        case .unexpectedReply, .notAModem: .dataError
+        case .notATerminal, .unsupportedBaudRate: .usage
+        case .transportClosed, .deviceError: .ioError
+        }
+    }
+}
+
+extension ModemCommand {
+    /// Parses the command line and runs the subcommand; a failure is one line on stderr
+    /// (`modem <subcommand>: <what was wrong and what to do>`) and an ``ExitStatus``.
+    static func main() async {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                var command = command
+                try command.run()
+            }
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ValidationError {
+            exit(withError: error)
+        } catch {
+            let failure = CommandFailure(error)
+            let name = type(of: command).configuration.commandName.map { "modem \($0)" } ?? "modem"
+            FileHandle.standardError.write(Data("\(name): \(failure.message)\n".utf8))
+            Foundation.exit(failure.status.rawValue)
+        }
+    }
+}
