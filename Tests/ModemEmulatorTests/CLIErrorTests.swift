@@ -63,4 +63,75 @@ struct CLIErrorTests {
         #expect(result.status == 64)
         #expect(result.stderr.contains("IPv6 in brackets"))
     }
+
+    @Test func portInUseNamesTheModemThePortAndWhatToDo() async throws {
+        let taken = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(taken.localAddress?.port)
+        // Two modems from port - 1: the second needs the taken port.
+        let result = try await ModemProcess.run([
+            "emulate", "--listen", "127.0.0.1:\(port - 1)", "--count", "2", "--log-level", "error",
+        ])
+        try await taken.close()
+        #expect(result.status == 69)
+        #expect(result.stderr.hasPrefix("modem emulate: modem 1: cannot listen on 127.0.0.1:\(port): Address already in use"))
+        #expect(result.stderr.contains("choose a base port below the ephemeral range"))
+        #expect(!result.stderr.contains("errno"))
+    }
+
+    @Test func outOfFileDescriptorsSaysUlimit() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c", "ulimit -Sn 64 && exec \"$0\" emulate --listen 127.0.0.1:0 --count 200 --log-level error",
+            networkTestExecutable!,
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let exited = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Int32.self)
+        process.terminationHandler = { exited.succeed($0.terminationStatus) }
+        try process.run()
+        let stderr = try await ByteStream.reading(descriptor: dup(errors.fileHandleForReading.fileDescriptor))
+        #expect(try await exited.futureResult.get() == 69)
+        let text = try await stderr.remainder()
+        #expect(text.contains(": cannot listen on 127.0.0.1:0: Too many open files; the limit is 64 open files"), "\(text)")
+        #expect(text.contains("ulimit -n"))
+    }
+
+    @Test(.enabled(if: ipv6LoopbackWorks(), "this machine has an IPv6 loopback"))
+    func ipv6LiteralsInBrackets() async throws {
+        let emulator = try await ModemProcess.start(["emulate", "--listen", "[::1]:0", "--log-level", "info"])
+        defer { emulator.process.terminate() }
+        _ = try await emulator.stderr!.read(until: "serial line on tcp://[::1]:")
+        let port = try await emulator.stderr!.read(until: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let status = try await ModemProcess.run(["status", "--tcp", "[::1]:\(port)"])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("state: IP INITIAL"))
+        #expect(try await emulator.stop() == 0)
+    }
+
+    /// A second `--listen` client is told why it is refused, then closed; the first keeps the line.
+    @Test func secondListenClientIsToldTheModemIsBusy() async throws {
+        try await Harness.run({ $0.serial = .listen(host: "127.0.0.1", port: 0) }) { harness in
+            try await harness.host.command("AT")
+            guard case .tcp(let host, let port) = harness.address else { return }
+            let second = try await ByteStream.connect(host: host, port: port)
+            #expect(try await second.read(until: "\r\n") == "modem busy: another host is attached\r\n")
+            try await second.waitForClose()
+            try await harness.host.command("AT")
+        }
+    }
+}
+
+/// Whether a socket can be bound on `::1`.
+func ipv6LoopbackWorks() -> Bool {
+    let descriptor = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var address = sockaddr_in6()
+    address.sin6_family = sa_family_t(AF_INET6)
+    address.sin6_addr = in6addr_loopback
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+    } == 0
 }
