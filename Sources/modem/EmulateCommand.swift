@@ -123,19 +123,22 @@ struct EmulateCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "modem.emulate")
         let emulator = try Emulator(options: try options(), logger: logger)
-        let addresses = try await emulator.start()
-        if pty, let first = addresses.first {
-            print(first)
-            fflush(nil)  // all streams: the path line must reach a pipe before anything else happens
+        let printPath = pty
+        let service = EmulatorService(emulator: emulator) { addresses in
+            if printPath, let first = addresses.first {
+                print(first)
+                fflush(nil)  // all streams: the path line must reach a pipe before anything else happens
+            }
         }
+        // The emulator starts inside the group, once SIGTERM and SIGINT are handled.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     // The stdio line ending (stdin EOF) ends the run as a signal would.
-                    .init(service: EmulatorService(emulator: emulator), successTerminationBehavior: .gracefullyShutdownGroup)
+                    .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                logger: Logger(label: "modem.emulate.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         try await group.run()
     }
 
