@@ -99,6 +99,8 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private let onRemoved: () -> Void
     /// Bytes read and not yet taken as a request; at most one read's worth past a line.
     private var pending: [UInt8] = []
+    /// Where the next request starts in `pending` (lines before it are taken).
+    private var head = 0
     /// A request is being carried out or its reply written.
     private var busy = false
     private var closed = false
@@ -130,6 +132,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
         pending = []
+        head = 0
         context.fireChannelInactive()
     }
 
@@ -146,14 +149,16 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     /// request is in flight or the socket cannot take a reply.
     private func proceed(context: ChannelHandlerContext) {
         guard !busy, !closed, context.channel.isWritable else { return }
-        while let newline = pending.firstIndex(of: 0x0A) {
-            var line = Array(pending[..<newline])
-            pending.removeSubrange(...newline)
+        while let newline = pending[head...].firstIndex(of: 0x0A) {
+            var line = Array(pending[head..<newline])
+            head = newline + 1
             if line.last == 0x0D { line.removeLast() }
             guard !line.isEmpty else { continue }
             answer(line, context: context)
             return
         }
+        pending.removeFirst(head)
+        head = 0
         if pending.count > ControlSocket.maximumLineLength {
             logger.warning("control request longer than \(ControlSocket.maximumLineLength) bytes; closing")
             closed = true

@@ -36,7 +36,11 @@ struct EmulateCommand: AsyncParsableCommand {
             valueName: "host:port"))
     var listen: HostPort?
 
-    @Flag(help: "Serial line on stdin/stdout; logs go to stderr.")
+    @Flag(
+        help: """
+            Serial line on stdin/stdout (a terminal, in raw mode until exit; a pipe; or a file: a script in, a log out); \
+            logs go to stderr. The end of stdin ends the run.
+            """)
     var stdio = false
 
     @Option(help: "With --listen: run N independent modems, modem i on port+i.")

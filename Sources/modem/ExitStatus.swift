@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ModemClient
 import ModemEmulator
+import NIOCore
 
 #if canImport(Glibc)
 import Glibc
@@ -41,21 +42,22 @@ struct CommandFailure: Error, CustomStringConvertible {
         CommandFailure(status, "\(subject): \(message)")
     }
 
-    /// Classifies an error from the libraries.
+    /// Classifies an error from the libraries or the system (anything else is unexpected: 74).
     init(_ error: any Error) {
+        self = Self.classify(error) ?? CommandFailure(.ioError, "\(error)")
+    }
+
+    /// The failure for an error of ModemKit or the system; `nil` for others (ArgumentParser's own,
+    /// such as a request for help, which it reports itself).
+    static func classify(_ error: any Error) -> CommandFailure? {
         switch error {
-        case let failure as CommandFailure:
-            self = failure
-        case let error as EmulatorError:
-            self.init(Self.status(of: error), error.description)
-        case let error as ControlClientError:
-            self.init(Self.status(of: error), error.description)
-        case let error as ModemClientError:
-            self.init(Self.status(of: error), error.description)
-        case let error as ScenarioError:
-            self.init(.dataError, "\(error)")
-        default:
-            self.init(.ioError, "\(error)")
+        case let failure as CommandFailure: failure
+        case let error as EmulatorError: CommandFailure(status(of: error), error.description)
+        case let error as ControlClientError: CommandFailure(status(of: error), error.description)
+        case let error as ModemClientError: CommandFailure(status(of: error), error.description)
+        case let error as ScenarioError: CommandFailure(.dataError, "\(error)")
+        case let error as IOError: CommandFailure(.ioError, "\(error)")
+        default: nil
         }
     }
 
@@ -103,14 +105,8 @@ extension ModemCommand {
                 var command = command
                 try command.run()
             }
-        } catch let error as ExitCode {
-            exit(withError: error)
-        } catch let error as CleanExit {
-            exit(withError: error)
-        } catch let error as ValidationError {
-            exit(withError: error)
         } catch {
-            let failure = CommandFailure(error)
+            guard let failure = CommandFailure.classify(error) else { exit(withError: error) }
             let name = type(of: command).configuration.commandName.map { "modem \($0)" } ?? "modem"
             FileHandle.standardError.write(Data("\(name): \(failure.message)\n".utf8))
             Foundation.exit(failure.status.rawValue)

@@ -58,6 +58,15 @@ struct CLIErrorTests {
         )
     }
 
+    /// Help is ArgumentParser's own, through the custom `main`: printed on stdout, exit 0.
+    @Test(arguments: [["emulate", "--help"], ["help", "ctl"], ["--help"]])
+    func helpStillWorks(arguments: [String]) async throws {
+        let result = try await ModemProcess.run(arguments)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE: modem"))
+        #expect(result.stderr.isEmpty)
+    }
+
     @Test func aBareIPv6AddressIsAUsageError() async throws {
         let result = try await ModemProcess.run(["status", "--tcp", "::1:7005"])
         #expect(result.status == 64)
