@@ -91,7 +91,10 @@ struct ATCommandLine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "at",
         abstract: "Send one AT command and print the reply.",
-        discussion: "Example: modem at --device /dev/ttyUSB0 'AT+CSQ'. Exits with 1 when the reply is an error."
+        discussion: """
+            Example: modem at --device /dev/ttyUSB0 'AT+CSQ'. Prints the reply; when it is an error (ERROR, +CME ERROR), \
+            also says so on stderr and exits with 1.
+            """
     )
 
     @OptionGroup var transport: TransportOptions
@@ -121,7 +124,9 @@ struct ATCommandLine: AsyncParsableCommand {
         if !reply.data.isEmpty {
             print(String(decoding: reply.data, as: UTF8.self).debugDescription)
         }
-        if !reply.result.isSuccess { throw ExitCode(ExitStatus.moduleError.rawValue) }
+        if !reply.result.isSuccess {
+            throw CommandFailure(.moduleError, ModemClientError.commandFailed(command: command, result: reply.result).description)
+        }
     }
 }
 

@@ -119,6 +119,19 @@ struct CLIErrorTests {
         #expect(try await emulator.stop() == 0)
     }
 
+    /// The module's error reply is the output, and also the stderr line; exit 1.
+    @Test func atCommandAnsweredWithErrorExitsOne() async throws {
+        let emulator = try await ModemProcess.start(["emulate", "--listen", "127.0.0.1:0", "--log-level", "info"])
+        defer { emulator.process.terminate() }
+        _ = try await emulator.stderr!.read(until: "serial line on tcp://127.0.0.1:")
+        let port = try await emulator.stderr!.read(until: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = try await ModemProcess.run(["at", "--tcp", "127.0.0.1:\(port)", "AT+CIPCLOSE"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("ERROR"))
+        #expect(result.stderr == "modem at: AT+CIPCLOSE failed: ERROR\n")
+        #expect(try await emulator.stop() == 0)
+    }
+
     /// A second `--listen` client is told why it is refused, then closed; the first keeps the line.
     @Test func secondListenClientIsToldTheModemIsBusy() async throws {
         try await Harness.run({ $0.serial = .listen(host: "127.0.0.1", port: 0) }) { harness in
