@@ -56,10 +56,13 @@ struct SerialEndpoint: Sendable {
     }
 
     /// A bootstrap for a PTY or stdio serial line of `modem`.
-    private static func serialLine(for modem: VirtualModem, lineGone: @escaping @Sendable () -> Void) -> NIOPipeBootstrap {
+    private static func serialLine(
+        for modem: VirtualModem, watching activity: OutputActivity? = nil, lineGone: @escaping @Sendable () -> Void
+    ) -> NIOPipeBootstrap {
         NIOPipeBootstrap(group: modem.eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let activity { try channel.pipeline.syncOperations.addHandler(activity) }
                     try channel.pipeline.syncOperations.addHandler(SerialChannelHandler(modem: modem, onClose: lineGone))
                 }
             }
@@ -156,9 +159,10 @@ struct SerialEndpoint: Sendable {
             throw error
         }
         let terminal = isatty(STDIN_FILENO) == 1 ? TerminalMode.makeRaw(STDIN_FILENO) : nil
+        let activity = input.copiesAFile ? OutputActivity() : nil
         let channel: any Channel
         do {
-            channel = try await serialLine(for: modem, lineGone: lineGone)
+            channel = try await serialLine(for: modem, watching: activity, lineGone: lineGone)
                 .takingOwnershipOfDescriptors(input: input.descriptor, output: output.descriptor).get()
         } catch {
             terminal?.restore()
@@ -168,10 +172,14 @@ struct SerialEndpoint: Sendable {
         }
         input.start()
         output.start()
+        if let activity {
+            Task { await ScriptEnd.endLine(of: input, after: activity, channel: channel, modem: modem) }
+        }
         modem.logger.info(
             "serial line on stdin (\(input.kind)) and stdout (\(output.kind))\(terminal == nil ? "" : "; Ctrl-C quits")")
         return SerialEndpoint(address: .stdio) {
             try? await channel.close()
+            input.endLine()
             // Everything the modem wrote reaches a file stdout before the run ends.
             await output.finished()
             terminal?.restore()

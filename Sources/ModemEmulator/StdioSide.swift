@@ -11,8 +11,10 @@ import NIOCore
 /// watch), a thread that copies between it and a pipe with plain blocking calls.
 ///
 /// The pipe's buffer bounds the copy: a file is read no faster than the modem takes its bytes, and
-/// the modem's output waits when the file is slow to take it.
-final class StdioSide: Sendable {
+/// the modem's output waits when the file is slow to take it. At the end of an input file the pipe
+/// stays open until ``endLine()``, so that the caller can let the modem finish first.
+final class StdioSide: @unchecked Sendable {
+    // @unchecked: `lineOpen` is only touched under `lock`; the rest is immutable.
     /// The descriptor for the channel (ownership passes to NIO).
     let descriptor: CInt
     /// What the process's descriptor is, for the log: `terminal`, `pipe`, `socket` or `file`.
@@ -21,29 +23,44 @@ final class StdioSide: Sendable {
     private let done: EventLoopPromise<Void>
     /// Descriptors only this side holds, closed by ``abandon()``.
     private let own: [CInt]
+    /// For an input file: the pipe's write end, closed by ``endLine()``.
+    private let lineEnd: CInt?
+    private let lock = NSLock()
+    private var lineOpen = true
 
-    private init(descriptor: CInt, kind: String, pump: (@Sendable () -> Void)?, done: EventLoopPromise<Void>, own: [CInt]) {
+    private init(
+        descriptor: CInt, kind: String, pump: (@Sendable () -> Void)?, done: EventLoopPromise<Void>, own: [CInt],
+        lineEnd: CInt? = nil
+    ) {
         self.descriptor = descriptor
         self.kind = kind
         self.pump = pump
         self.done = done
         self.own = own
+        self.lineEnd = lineEnd
     }
 
-    /// The side the host writes to: the process's stdin, `fd`. A file is copied into the pipe; its
-    /// end is the end of the line.
+    /// Whether a thread copies a file (or device) for this side.
+    var copiesAFile: Bool { pump != nil }
+
+    /// The side the host writes to: the process's stdin, `fd`. A file is copied into the pipe;
+    /// `done` completes at its end, and the line ends at ``endLine()``.
     static func input(_ fd: CInt, done: EventLoopPromise<Void>) throws(EmulatorError) -> StdioSide {
-        try make(fd, name: "stdin", done: done) { own, pipe in (channel: pipe.read, source: own, sink: pipe.write) }
+        try make(fd, name: "stdin", done: done, keepSinkOpen: true) { own, pipe in
+            (channel: pipe.read, source: own, sink: pipe.write)
+        }
     }
 
     /// The side the modem writes to: the process's stdout, `fd`. The pipe is copied into the file
     /// until the channel closes its end.
     static func output(_ fd: CInt, done: EventLoopPromise<Void>) throws(EmulatorError) -> StdioSide {
-        try make(fd, name: "stdout", done: done) { own, pipe in (channel: pipe.write, source: pipe.read, sink: own) }
+        try make(fd, name: "stdout", done: done, keepSinkOpen: false) { own, pipe in
+            (channel: pipe.write, source: pipe.read, sink: own)
+        }
     }
 
     private static func make(
-        _ fd: CInt, name: String, done: EventLoopPromise<Void>,
+        _ fd: CInt, name: String, done: EventLoopPromise<Void>, keepSinkOpen: Bool,
         wiring: (CInt, (read: CInt, write: CInt)) -> (channel: CInt, source: CInt, sink: CInt)
     ) throws(EmulatorError) -> StdioSide {
         var info = stat()
@@ -75,9 +92,9 @@ final class StdioSide: Sendable {
             pump: {
                 copy(from: source, to: sink)
                 close(source)
-                close(sink)
+                if !keepSinkOpen { close(sink) }
                 done.succeed()
-            }, done: done, own: [channel, source, sink])
+            }, done: done, own: [channel, source, sink], lineEnd: keepSinkOpen ? sink : nil)
     }
 
     /// Starts the copying thread, if this side has one (after the channel owns ``descriptor``).
@@ -90,8 +107,19 @@ final class StdioSide: Sendable {
 
     /// Closes everything when the channel was never made.
     func abandon() {
+        lock.withLock { lineOpen = false }
         for descriptor in own { close(descriptor) }
         done.succeed()
+    }
+
+    /// Ends an input file's line (closes the pipe the modem reads); later calls do nothing.
+    func endLine() {
+        guard let lineEnd else { return }
+        let open = lock.withLock {
+            defer { lineOpen = false }
+            return lineOpen
+        }
+        if open { close(lineEnd) }
     }
 
     /// Returns when the copying thread has finished (at once when there is none).

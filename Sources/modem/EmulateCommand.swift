@@ -39,7 +39,7 @@ struct EmulateCommand: AsyncParsableCommand {
     @Flag(
         help: """
             Serial line on stdin/stdout (a terminal, in raw mode until exit; a pipe; or a file: a script in, a log out); \
-            logs go to stderr. The end of stdin ends the run.
+            logs go to stderr. The end of stdin ends the run (of a file: once the modem has answered it).
             """)
     var stdio = false
 

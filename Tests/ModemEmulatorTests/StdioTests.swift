@@ -27,6 +27,21 @@ struct StdioTests {
         #expect(try await emulator.stderr!.remainder() == "")
     }
 
+    /// The end of the script does not cut off replies still to come: AT+CIICR takes 300 ms.
+    @Test func scriptEndWaitsForTheLastReplies() async throws {
+        let script = temporaryPath("stdio-slow-script")
+        let log = temporaryPath("stdio-slow-log")
+        try "AT+CSTT=\"internet\"\r\nAT+CIICR\r\nAT+CIPSTATUS\r\n".write(toFile: script, atomically: false, encoding: .utf8)
+        #expect(FileManager.default.createFile(atPath: log, contents: nil))
+        defer { for path in [script, log] { unlink(path) } }
+        let emulator = try await ModemProcess.start(
+            Self.arguments + ["--activation-delay", "300ms"], stdin: FileHandle(forReadingAtPath: script),
+            stdout: FileHandle(forWritingAtPath: log))
+        #expect(try await emulator.exitStatus() == 0)
+        let written = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(written == "\r\nOK\r\n\r\nOK\r\n\r\nOK\r\n\r\nSTATE: IP GPRSACT\r\n")
+    }
+
     @Test(arguments: [("/dev/null", "/dev/null"), ("/dev/null", "file"), ("file", "/dev/null")])
     func devNullOnEitherSide(input: String, output: String) async throws {
         let file = temporaryPath("stdio-file")
