@@ -12,34 +12,34 @@ import Glibc
 struct StdioTests {
     static let arguments = ["emulate", "--stdio", "--echo", "off", "--log-level", "error"]
 
+    /// Runs `modem emulate --stdio` with `script` in a file on stdin and a file on stdout; returns
+    /// the exit status, the log and stderr.
+    static func run(script: String, options: [String] = []) async throws -> (status: Int32, log: String, stderr: String) {
+        let scriptPath = temporaryPath("stdio-script")
+        let logPath = temporaryPath("stdio-log")
+        try script.write(toFile: scriptPath, atomically: false, encoding: .utf8)
+        #expect(FileManager.default.createFile(atPath: logPath, contents: nil))
+        defer { for path in [scriptPath, logPath] { unlink(path) } }
+        let emulator = try await ModemProcess.start(
+            arguments + options, stdin: FileHandle(forReadingAtPath: scriptPath), stdout: FileHandle(forWritingAtPath: logPath))
+        let status = try await emulator.exitStatus()
+        return (status, try String(contentsOfFile: logPath, encoding: .utf8), try await emulator.stderr!.remainder())
+    }
+
     /// A script of commands in, a log out: both regular files (epoll cannot watch either).
     @Test func scriptFileInLogFileOut() async throws {
-        let script = temporaryPath("stdio-script")
-        let log = temporaryPath("stdio-log")
-        try "AT\r\nAT\r\nAT+CIPSTATUS\r\n".write(toFile: script, atomically: false, encoding: .utf8)
-        #expect(FileManager.default.createFile(atPath: log, contents: nil))
-        defer { for path in [script, log] { unlink(path) } }
-        let emulator = try await ModemProcess.start(
-            Self.arguments, stdin: FileHandle(forReadingAtPath: script), stdout: FileHandle(forWritingAtPath: log))
-        #expect(try await emulator.exitStatus() == 0)
-        let written = try String(contentsOfFile: log, encoding: .utf8)
-        #expect(written == "\r\nOK\r\n\r\nOK\r\n\r\nOK\r\n\r\nSTATE: IP INITIAL\r\n")
-        #expect(try await emulator.stderr!.remainder() == "")
+        let result = try await Self.run(script: "AT\r\nAT\r\nAT+CIPSTATUS\r\n")
+        #expect(result.status == 0)
+        #expect(result.log == "\r\nOK\r\n\r\nOK\r\n\r\nOK\r\n\r\nSTATE: IP INITIAL\r\n")
+        #expect(result.stderr == "")
     }
 
     /// The end of the script does not cut off replies still to come: AT+CIICR takes 300 ms.
     @Test func scriptEndWaitsForTheLastReplies() async throws {
-        let script = temporaryPath("stdio-slow-script")
-        let log = temporaryPath("stdio-slow-log")
-        try "AT+CSTT=\"internet\"\r\nAT+CIICR\r\nAT+CIPSTATUS\r\n".write(toFile: script, atomically: false, encoding: .utf8)
-        #expect(FileManager.default.createFile(atPath: log, contents: nil))
-        defer { for path in [script, log] { unlink(path) } }
-        let emulator = try await ModemProcess.start(
-            Self.arguments + ["--activation-delay", "300ms"], stdin: FileHandle(forReadingAtPath: script),
-            stdout: FileHandle(forWritingAtPath: log))
-        #expect(try await emulator.exitStatus() == 0)
-        let written = try String(contentsOfFile: log, encoding: .utf8)
-        #expect(written == "\r\nOK\r\n\r\nOK\r\n\r\nOK\r\n\r\nSTATE: IP GPRSACT\r\n")
+        let result = try await Self.run(
+            script: "AT+CSTT=\"internet\"\r\nAT+CIICR\r\nAT+CIPSTATUS\r\n", options: ["--activation-delay", "300ms"])
+        #expect(result.status == 0)
+        #expect(result.log == "\r\nOK\r\n\r\nOK\r\n\r\nOK\r\n\r\nSTATE: IP GPRSACT\r\n")
     }
 
     @Test(arguments: [("/dev/null", "/dev/null"), ("/dev/null", "file"), ("file", "/dev/null")])
