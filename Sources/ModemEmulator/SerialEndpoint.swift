@@ -188,18 +188,28 @@ struct SerialEndpoint: Sendable {
 }
 
 /// Refuses a second `--listen` client: one line saying why, like ser2net's banner, then the close.
+///
+/// The banner is followed by a FIN, and what the client sends is read and dropped until it closes
+/// too (or ``linger`` passes): closing with unread input would reset the connection, and a reset can
+/// destroy the banner before the client reads it.
 private final class BusyLineHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     static let message = "modem busy: another host is attached\r\n"
+    static let linger = TimeAmount.seconds(2)
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
         context.writeAndFlush(NIOAny(ByteBuffer(string: Self.message))).whenComplete { _ in
-            channel.close(promise: nil)
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: Self.linger) { channel.close(promise: nil) }
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
 }
