@@ -35,6 +35,7 @@ struct ControlSocket: Sendable {
         do {
             channel = try await ServerBootstrap(group: group)
                 .childChannelOption(.autoRead, value: false)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { child in
                     child.eventLoop.makeCompletedFuture {
                         let handler: any ChannelHandler =
@@ -104,6 +105,8 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     /// A request is being carried out or its reply written.
     private var busy = false
     private var closed = false
+    /// The client has shut its sending side: answer what is pending, then close.
+    private var inputEnded = false
 
     init(dispatcher: ControlDispatcher, logger: Logger, onRemoved: @escaping () -> Void) {
         self.dispatcher = dispatcher
@@ -127,6 +130,16 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         proceed(context: context)
         context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            inputEnded = true
+            // A last request without its newline is still a request.
+            if pending.count > head, pending.last != 0x0A { pending.append(0x0A) }
+            proceed(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -163,9 +176,13 @@ final class ControlConnectionHandler: ChannelInboundHandler {
             logger.warning("control request longer than \(ControlSocket.maximumLineLength) bytes; closing")
             closed = true
             context.close(promise: nil)
-            return
+        } else if inputEnded {
+            // Every request is answered.
+            closed = true
+            context.close(promise: nil)
+        } else {
+            context.read()
         }
-        context.read()
     }
 
     private func answer(_ line: [UInt8], context: ChannelHandlerContext) {

@@ -1,5 +1,6 @@
 import Foundation
 import ModemEmulator
+import NIOPosix
 import Testing
 
 #if canImport(Glibc)
@@ -44,7 +45,9 @@ struct ControlSocketLimitsTests {
         let request = Array(#"{"command":"status"}"#.utf8) + [0x0A]
         let chunk = Array(repeating: request, count: 512).flatMap { $0 }
         // Write until the kernel has pushed back for 300 ms, or for 3 s at most.
-        let written = flood.writeUntilPushedBack(chunk, stall: 300, limit: .seconds(3))
+        let written = try await NIOThreadPool.singleton.runIfActive {
+            flood.writeUntilPushedBack(chunk, stall: 300, limit: .seconds(3))
+        }
         let peak = try emulator.residentKiB()
         let growth = peak - baseline
         print(
@@ -72,13 +75,13 @@ struct ControlSocketLimitsTests {
                 client.write(Array(#"{"command":"status"}"#.utf8) + [0x0A])
             }
             for client in clients {
-                let line = try #require(client.readLine(within: 5000))
+                let line = try #require(try await client.line(within: 5000))
                 let reply = try JSONDecoder().decode(ControlReply.self, from: Data(line.utf8))
                 if reply.ok {
                     served += 1
                 } else {
                     refused.append(reply.error ?? "")
-                    #expect(client.readLine(within: 5000) == nil, "the refused connection is closed")
+                    #expect(try await client.line(within: 5000) == nil, "the refused connection is closed")
                 }
             }
             #expect(served == 64)
@@ -164,6 +167,12 @@ final class UnixSocketClient: @unchecked Sendable {
         return total
     }
 
+    /// ``readLine(within:)`` on a thread of NIO's pool: an in-process emulator needs the
+    /// cooperative threads this test would otherwise block.
+    func line(within milliseconds: Int32) async throws -> String? {
+        try await NIOThreadPool.singleton.runIfActive { self.readLine(within: milliseconds) }
+    }
+
     /// The next line (without its newline), or `nil` at the end of the stream or the deadline.
     func readLine(within milliseconds: Int32) -> String? {
         var line: [UInt8] = []
@@ -189,5 +198,24 @@ final class UnixSocketClient: @unchecked Sendable {
     private func wait(_ events: Int32, milliseconds: Int32) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(events), revents: 0)
         return poll(&entry, 1, milliseconds) > 0
+    }
+}
+
+/// A client that sends its requests and shuts its side (`echo … | socat - UNIX-CONNECT:PATH`)
+/// gets every reply, the last request's even without its newline, then the close.
+@Suite(.timeLimit(.minutes(1)))
+struct ControlHalfCloseTests {
+    @Test func requestsThenShutdownAreAllAnswered() async throws {
+        let control = temporaryPath("half-close-control")
+        try await Harness.run({ $0.controlPath = control }) { _ in
+            let client = try UnixSocketClient(path: control)
+            client.write(Array(#"{"command":"status"}"#.utf8) + [0x0A] + Array(#"{"command":"signal","arguments":["7"]}"#.utf8))
+            #expect(shutdown(client.descriptor, Int32(SHUT_WR)) == 0)
+            let first = try JSONDecoder().decode(ControlReply.self, from: Data(try #require(try await client.line(within: 5000)).utf8))
+            #expect(first.ok && first.status != nil)
+            #expect(try await client.line(within: 5000) == #"{"ok":true}"#)
+            #expect(try await client.line(within: 5000) == nil)
+            client.close()
+        }
     }
 }
