@@ -24,10 +24,12 @@ struct ControlSocket: Sendable {
     static let maximumConnections = 64
 
     /// Binds the socket at `path`. The caller owns the path (``PathLock``): a socket file left
-    /// there by an emulator that is gone is replaced.
+    /// there by an emulator that is gone is replaced; one that a process still listens on (an
+    /// emulator from before path locks, or another program) is refused, naming that process.
     static func open(
         at path: String, dispatcher: ControlDispatcher, group: any EventLoopGroup, logger: Logger
     ) async throws -> ControlSocket {
+        if let listener = listener(at: path) { throw EmulatorError.socketInUse(path: path, pid: listener) }
         let connections = ConnectionCount(limit: maximumConnections)
         // Created 0600 from the start (umask), and set again in case the umask was not honoured.
         let previous = umask(0o177)
@@ -56,6 +58,38 @@ struct ControlSocket: Sendable {
         chmod(path, 0o600)
         logger.info("control socket on \(path)")
         return ControlSocket(path: path, channel: channel)
+    }
+
+    /// Whether a process accepts connections on the unix socket at `path`: `nil` when none does,
+    /// else `.some(pid)`, the pid being `nil` when the system does not say.
+    static func listener(at path: String) -> Int32?? {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        #if canImport(Glibc)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        guard descriptor >= 0 else { return nil }
+        defer { Glibc.close(descriptor) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { return nil }
+        #if os(Linux)
+        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        var credentials: (Int32, UInt32, UInt32) = (0, 0, 0)
+        var length = socklen_t(MemoryLayout.size(ofValue: credentials))
+        if getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0, credentials.0 > 0 {
+            return .some(credentials.0)
+        }
+        #endif
+        return .some(nil)
     }
 
     func close() async {

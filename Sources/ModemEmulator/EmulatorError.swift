@@ -20,6 +20,8 @@ public enum EmulatorError: Error, CustomStringConvertible {
     /// A `--link` or `--control` path belongs to another emulator that is still running (`pid`,
     /// when it recorded one).
     case pathInUse(path: String, pid: Int32?)
+    /// A process (`pid`, when the system says) already listens on the `--control` socket.
+    case socketInUse(path: String, pid: Int32?)
     /// The control socket could not be created.
     case cannotBind(path: String, reason: String)
     /// Modem `modem`'s serial port (`--listen`) could not be opened on `address`.
@@ -43,6 +45,12 @@ public enum EmulatorError: Error, CustomStringConvertible {
                 "\(path) belongs to a running emulator (pid \(pid)); stop it (kill \(pid)) or choose another path"
             } else {
                 "\(path) belongs to a running emulator; stop it or choose another path"
+            }
+        case .socketInUse(let path, let pid):
+            if let pid {
+                "a running process (pid \(pid)) listens on \(path); stop it (kill \(pid)) or choose another path"
+            } else {
+                "a running process listens on \(path); stop it or choose another path"
             }
         case .cannotBind(let path, let reason): "cannot create the control socket \(path): \(reason)"
         case .cannotListen(let address, let modem, let code):

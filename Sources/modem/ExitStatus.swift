@@ -64,7 +64,7 @@ struct CommandFailure: Error, CustomStringConvertible {
     private static func status(of error: EmulatorError) -> ExitStatus {
         switch error {
         case .invalidOption, .noSuchLink, .noSuchModem: .usage
-        case .pathInUse, .cannotListen, .unknownHost, .pseudoTerminal: .unavailable
+        case .pathInUse, .socketInUse, .cannotListen, .unknownHost, .pseudoTerminal: .unavailable
         case .cannotOpen, .cannotLink, .cannotBind, .stdio: .ioError
         }
     }

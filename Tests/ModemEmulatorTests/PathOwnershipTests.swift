@@ -1,5 +1,7 @@
 import Foundation
 import ModemEmulator
+import NIOCore
+import NIOPosix
 import Testing
 
 #if canImport(Glibc)
@@ -65,5 +67,27 @@ struct PathOwnershipTests {
         let lock = try String(contentsOfFile: link + ".lock", encoding: .utf8)
         #expect(lock == "\(emulator.pid)\n")
         #expect(try await emulator.stop() == 0)
+    }
+}
+
+/// A control path another process listens on (an emulator from before path locks, or another
+/// program) is refused too, naming that process: the socket is probed before it is replaced.
+@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
+struct LiveControlSocketTests {
+    @Test func aListenedSocketIsNotTakenOver() async throws {
+        let control = temporaryPath("listened-control")
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(unixDomainSocketPath: control).get()
+        let result = try await ModemProcess.run(["emulate", "--pty", "--control", control, "--log-level", "error"])
+        #expect(result.status == 69)
+        #expect(
+            result.stderr
+                == "modem emulate: a running process (pid \(getpid())) listens on \(control); stop it (kill \(getpid())) or choose another path\n"
+        )
+        // Still this process's socket.
+        let client = try UnixSocketClient(path: control)
+        client.close()
+        try await server.close()
+        unlink(control)
     }
 }
