@@ -75,13 +75,13 @@ struct ControlSocketLimitsTests {
                 client.write(Array(#"{"command":"status"}"#.utf8) + [0x0A])
             }
             for client in clients {
-                let line = try #require(try await client.line(within: 5000))
+                let line = try #require(try await client.line(within: 30000))
                 let reply = try JSONDecoder().decode(ControlReply.self, from: Data(line.utf8))
                 if reply.ok {
                     served += 1
                 } else {
                     refused.append(reply.error ?? "")
-                    #expect(try await client.line(within: 5000) == nil, "the refused connection is closed")
+                    #expect(try await client.line(within: 30000) == nil, "the refused connection is closed")
                 }
             }
             #expect(served == 64)
@@ -208,14 +208,14 @@ struct ControlHalfCloseTests {
     @Test func requestsThenShutdownAreAllAnswered() async throws {
         let control = temporaryPath("half-close-control")
         try await Harness.run({ $0.controlPath = control }) { _ in
-            let client = try UnixSocketClient(path: control)
-            client.write(Array(#"{"command":"status"}"#.utf8) + [0x0A] + Array(#"{"command":"signal","arguments":["7"]}"#.utf8))
-            #expect(shutdown(client.descriptor, Int32(SHUT_WR)) == 0)
-            let first = try JSONDecoder().decode(ControlReply.self, from: Data(try #require(try await client.line(within: 5000)).utf8))
-            #expect(first.ok && first.status != nil)
-            #expect(try await client.line(within: 5000) == #"{"ok":true}"#)
-            #expect(try await client.line(within: 5000) == nil)
-            client.close()
+            let client = try await ControlConnection.open(control).stream
+            try await client.write(#"{"command":"status"}"# + "\n" + #"{"command":"signal","arguments":["7"]}"#)
+            try await client.channel.close(mode: .output)
+            let first = try await client.read(until: "\n", within: .seconds(30))
+            let reply = try JSONDecoder().decode(ControlReply.self, from: Data(first.utf8))
+            #expect(reply.ok && reply.status != nil)
+            #expect(try await client.read(until: "\n", within: .seconds(30)) == #"{"ok":true}"# + "\n")
+            try await client.waitForClose(within: .seconds(30))
         }
     }
 }
