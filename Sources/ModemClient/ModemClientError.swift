@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
 import ModemProtocol
 
 /// What went wrong talking to a module, in cases a caller can act on.
@@ -72,9 +78,40 @@ extension ModemClientError: CustomStringConvertible {
         case .unsupportedBaudRate(let rate):
             return "Unsupported baud rate \(rate); use one of \(SerialPort.standardBaudRates.map(String.init).joined(separator: ", "))."
         case .connectionFailed(let host, let port, let reason):
-            return "Cannot connect to \(host):\(port): \(reason)"
+            return Self.connectionFailure(host: host, port: port, reason: reason)
         case .deviceError(let path, let reason):
             return "Cannot configure \(path): \(reason)"
         }
+    }
+
+    /// "Cannot connect to HOST:PORT", why in words, and what to do; `reason` is the system's
+    /// text, which ends in `(errno: N)` when the kernel refused.
+    private static func connectionFailure(host: String, port: Int, reason: String) -> String {
+        let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let prefix = "Cannot connect to \(address)"
+        switch errorNumber(in: reason) {
+        case ECONNREFUSED:
+            return "\(prefix): nothing listens there (connection refused). Is modem emulate --listen \(address) (or ser2net) running?"
+        case ETIMEDOUT:
+            return "\(prefix): no answer (timed out). Check the address and any firewall between."
+        case EHOSTUNREACH, ENETUNREACH:
+            return "\(prefix): no route to the host. Check the address and the network."
+        case EMFILE, ENFILE:
+            return "\(prefix): too many open files. Raise the limit (ulimit -n) or close other connections."
+        case let code?:
+            return "\(prefix): \(String(cString: strerror(code)))"
+        case nil:
+            if reason.contains("connectTimeout") { return "\(prefix): no answer within 10 s. Check the address." }
+            if reason.contains("dns") || reason.contains("UnknownHost") {
+                return "\(prefix): the host name does not resolve (write an IPv6 address in brackets: [::1]:7000)."
+            }
+            return "\(prefix): \(reason)"
+        }
+    }
+
+    /// The `errno: N` a system error's text carries, if any.
+    private static func errorNumber(in reason: String) -> Int32? {
+        guard let range = reason.range(of: "errno: ", options: .backwards) else { return nil }
+        return Int32(reason[range.upperBound...].prefix { $0.isNumber })
     }
 }

@@ -46,29 +46,3 @@ final class ByteTrace {
         fflush(file)
     }
 }
-
-/// Failures of the emulator's own setup.
-public enum EmulatorError: Error, CustomStringConvertible {
-    /// A file could not be opened.
-    case cannotOpen(String, errno: Int32)
-    /// A pseudo-terminal call failed.
-    case pseudoTerminal(String, errno: Int32)
-    /// A symlink could not be made.
-    case cannotLink(String, errno: Int32)
-    /// A command line option combination that cannot work.
-    case invalidOption(String)
-    /// A control request named no existing modem or link.
-    case noSuchLink(Int)
-    case noSuchModem(Int)
-
-    public var description: String {
-        switch self {
-        case .cannotOpen(let path, let code): "cannot open \(path): \(String(cString: strerror(code)))"
-        case .pseudoTerminal(let call, let code): "\(call) failed: \(String(cString: strerror(code)))"
-        case .cannotLink(let path, let code): "cannot create the symlink \(path): \(String(cString: strerror(code)))"
-        case .invalidOption(let text): text
-        case .noSuchLink(let number): "link \(number) has no open socket"
-        case .noSuchModem(let index): "there is no modem \(index)"
-        }
-    }
-}

@@ -40,6 +40,9 @@ public actor Emulator {
     private let logger: Logger
     private var endpoints: [SerialEndpoint] = []
     private var control: ControlSocket?
+    /// The `--link` and `--control` paths this run owns.
+    private var locks: [PathLock] = []
+    private var started = false
     private var stopped = false
     private nonisolated let lineGone: AsyncStream<Void>
     private nonisolated let lineGoneContinuation: AsyncStream<Void>.Continuation
@@ -63,10 +66,18 @@ public actor Emulator {
         (lineGone, lineGoneContinuation) = AsyncStream.makeStream(of: Void.self)
     }
 
-    /// Opens every serial endpoint and the control socket; returns where hosts find each modem.
+    /// Opens every serial endpoint and the control socket; returns where hosts find each modem
+    /// (calling it again returns the same addresses).
+    ///
+    /// Throws ``EmulatorError/pathInUse(path:pid:)`` before opening anything when the `--link` or
+    /// `--control` path belongs to another emulator that is running; a stale one is replaced.
     @discardableResult
     public func start() async throws -> [SerialEndpointAddress] {
+        guard !started else { return addresses }
+        started = true
         do {
+            if case .pty(let link?) = options.serial { locks.append(try PathLock.acquire(link)) }
+            if let path = options.controlPath { locks.append(try PathLock.acquire(path)) }
             for modem in modems {
                 var kind = options.serial
                 if case .listen(let host, let port) = kind, port != 0 { kind = .listen(host: host, port: port + modem.index) }
@@ -104,22 +115,31 @@ public actor Emulator {
         for modem in modems { await modem.shutdown() }
         for endpoint in endpoints { await endpoint.close() }
         endpoints = []
+        for lock in locks { lock.release() }
+        locks = []
         lineGoneContinuation.finish()
     }
 }
 
-/// Runs a started ``Emulator`` under swift-service-lifecycle: on SIGINT/SIGTERM (graceful shutdown),
+/// Runs an ``Emulator`` under swift-service-lifecycle: on SIGINT/SIGTERM (graceful shutdown),
 /// or when the stdio line ends, everything is closed and the symlink and control socket are removed.
+///
+/// The emulator is started inside ``run()``, once the service group handles the signals: a SIGTERM
+/// that comes just after the start still removes the symlink and restores a `--stdio` terminal.
 public struct EmulatorService: Service {
     private let emulator: Emulator
+    private let started: @Sendable ([SerialEndpointAddress]) -> Void
 
-    /// Wraps a started emulator.
-    public init(emulator: Emulator) {
+    /// Wraps an emulator (started or not); `started` is told where hosts find its modems.
+    public init(emulator: Emulator, started: @escaping @Sendable ([SerialEndpointAddress]) -> Void = { _ in }) {
         self.emulator = emulator
+        self.started = started
     }
 
-    /// Runs until graceful shutdown (or the end of the stdio line), then shuts the emulator down.
+    /// Starts the emulator if it is not running, runs until graceful shutdown (or the end of the
+    /// stdio line), then shuts it down.
     public func run() async throws {
+        started(try await emulator.start())
         await cancelWhenGracefulShutdown {
             await emulator.waitUntilLineGone()
         }

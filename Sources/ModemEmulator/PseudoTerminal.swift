@@ -109,3 +109,32 @@ enum PTYCalls {
         try lookup("ptsname_r", as: (@convention(c) (CInt, UnsafeMutablePointer<CChar>, Int) -> CInt).self)
     }
 }
+
+/// A terminal put in raw mode for the run of `--stdio` on a terminal, and put back as it was.
+///
+/// The module echoes what the host types (`ATE1`), as a real modem under minicom does; the
+/// terminal's own echo and line editing are turned off so that each line is echoed once and each
+/// key reaches the modem as typed. Signals stay on: Ctrl-C stops the emulator.
+struct TerminalMode: Sendable {
+    private let descriptor: CInt
+    private let saved: termios
+
+    /// Switches `descriptor` to raw mode; `nil` if it is not a terminal.
+    static func makeRaw(_ descriptor: CInt) -> TerminalMode? {
+        var saved = termios()
+        guard tcgetattr(descriptor, &saved) == 0 else { return nil }
+        var raw = saved
+        cfmakeraw(&raw)
+        raw.c_lflag |= tcflag_t(ISIG)
+        raw.c_oflag |= tcflag_t(OPOST)
+        raw.c_oflag &= ~tcflag_t(ONLCR)
+        guard tcsetattr(descriptor, TCSANOW, &raw) == 0 else { return nil }
+        return TerminalMode(descriptor: descriptor, saved: saved)
+    }
+
+    /// Puts the terminal back as it was found.
+    func restore() {
+        var saved = saved
+        tcsetattr(descriptor, TCSANOW, &saved)
+    }
+}

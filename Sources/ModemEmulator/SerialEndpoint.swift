@@ -30,7 +30,7 @@ public enum SerialEndpointAddress: Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .pty(let path): path
-        case .tcp(let host, let port): "\(host):\(port)"
+        case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         case .stdio: "stdio"
         case .none: "none"
         }
@@ -55,18 +55,26 @@ struct SerialEndpoint: Sendable {
         }
     }
 
+    /// A bootstrap for a PTY or stdio serial line of `modem`.
+    private static func serialLine(
+        for modem: VirtualModem, watching activity: OutputActivity? = nil, lineGone: @escaping @Sendable () -> Void
+    ) -> NIOPipeBootstrap {
+        NIOPipeBootstrap(group: modem.eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let activity { try channel.pipeline.syncOperations.addHandler(activity) }
+                    try channel.pipeline.syncOperations.addHandler(SerialChannelHandler(modem: modem, onClose: lineGone))
+                }
+            }
+    }
+
     private static func openPTY(
         for modem: VirtualModem, link linkPath: String?, lineGone: @escaping @Sendable () -> Void
     ) async throws -> SerialEndpoint {
         let terminal = try PseudoTerminal.open()
         let channel: any Channel
         do {
-            channel = try await NIOPipeBootstrap(group: modem.eventLoop)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(SerialChannelHandler(modem: modem, onClose: lineGone))
-                    }
-                }
+            channel = try await serialLine(for: modem, lineGone: lineGone)
                 .takingOwnershipOfDescriptor(inputOutput: terminal.master).get()
         } catch {
             Glibc.close(terminal.master)
@@ -94,33 +102,43 @@ struct SerialEndpoint: Sendable {
     }
 
     private static func listen(host: String, port: Int, for modem: VirtualModem) async throws -> SerialEndpoint {
+        let address = SerialEndpointAddress.tcp(host: host, port: port).description
         if !IPv4.isLoopback(host) {
             modem.logger.warning(
                 "the serial line listens on \(host), which is not a loopback address: anyone who can reach it can drive the modem and open connections through it"
             )
         }
-        let server = try await ServerBootstrap(group: modem.eventLoop, childGroup: modem.eventLoop)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
-                    // One host at a time, as on a real UART: a second client is refused (closed at once).
-                    guard !modem.hasSerialHost else {
-                        modem.logger.warning(
-                            "serial client \(child.remoteAddress.map { "\($0)" } ?? "?") refused: another host is attached")
-                        throw ChannelError.inputClosed
+        let server: any Channel
+        do {
+            server = try await ServerBootstrap(group: modem.eventLoop, childGroup: modem.eventLoop)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { child in
+                    child.eventLoop.makeCompletedFuture {
+                        let peer = child.remoteAddress.map { "\($0)" } ?? "?"
+                        // One host at a time, as on a real UART: a second client is told so and closed.
+                        guard !modem.hasSerialHost else {
+                            modem.logger.warning("serial client \(peer) refused: another host is attached")
+                            try child.pipeline.syncOperations.addHandler(BusyLineHandler())
+                            return
+                        }
+                        modem.logger.info("serial client \(peer) attached")
+                        try child.pipeline.syncOperations.addHandler(
+                            SerialChannelHandler(modem: modem) {
+                                modem.logger.info("serial client \(peer) left; the modem keeps its state and links")
+                            })
                     }
-                    let peer = child.remoteAddress.map { "\($0)" } ?? "?"
-                    modem.logger.info("serial client \(peer) attached")
-                    try child.pipeline.syncOperations.addHandler(
-                        SerialChannelHandler(modem: modem) {
-                            modem.logger.info("serial client \(peer) left; the modem keeps its state and links")
-                        })
                 }
-            }
-            .bind(host: host, port: port).get()
+                .bind(host: host, port: port).get()
+        } catch let error as IOError {
+            throw EmulatorError.cannotListen(address: address, modem: modem.index, errno: error.errnoCode)
+        } catch is SocketAddressError {
+            throw EmulatorError.unknownHost(host)
+        } catch is SocketAddressError.UnknownHost {
+            throw EmulatorError.unknownHost(host)
+        }
         let boundPort = server.localAddress?.port ?? port
-        modem.logger.info("serial line on tcp://\(host):\(boundPort)")
+        modem.logger.info("serial line on tcp://\(SerialEndpointAddress.tcp(host: host, port: boundPort))")
         return SerialEndpoint(address: .tcp(host: host, port: boundPort)) {
             try? await server.close()
         }
@@ -129,18 +147,69 @@ struct SerialEndpoint: Sendable {
     private static func openStdio(
         for modem: VirtualModem, lineGone: @escaping @Sendable () -> Void
     ) async throws -> SerialEndpoint {
-        let input = dup(STDIN_FILENO)
-        let output = dup(STDOUT_FILENO)
-        let channel = try await NIOPipeBootstrap(group: modem.eventLoop)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SerialChannelHandler(modem: modem, onClose: lineGone))
-                }
-            }
-            .takingOwnershipOfDescriptors(input: input, output: output).get()
-        modem.logger.info("serial line on stdin/stdout")
+        // NIO polls pipes, sockets and terminals; a regular file or /dev/null cannot be polled, so
+        // a thread copies between it and a pipe that NIO polls (the pipe's buffer bounds the copy).
+        signal(SIGPIPE, SIG_IGN)
+        let input = try StdioSide.input(STDIN_FILENO, done: modem.eventLoop.makePromise())
+        let output: StdioSide
+        do {
+            output = try StdioSide.output(STDOUT_FILENO, done: modem.eventLoop.makePromise())
+        } catch {
+            input.abandon()
+            throw error
+        }
+        let terminal = isatty(STDIN_FILENO) == 1 ? TerminalMode.makeRaw(STDIN_FILENO) : nil
+        let activity = input.copiesAFile ? OutputActivity() : nil
+        let channel: any Channel
+        do {
+            channel = try await serialLine(for: modem, watching: activity, lineGone: lineGone)
+                .takingOwnershipOfDescriptors(input: input.descriptor, output: output.descriptor).get()
+        } catch {
+            terminal?.restore()
+            input.abandon()
+            output.abandon()
+            throw EmulatorError.stdio("stdin/stdout", errno: (error as? IOError)?.errnoCode ?? EINVAL)
+        }
+        input.start()
+        output.start()
+        if let activity {
+            Task { await ScriptEnd.endLine(of: input, after: activity, channel: channel, modem: modem) }
+        }
+        modem.logger.info(
+            "serial line on stdin (\(input.kind)) and stdout (\(output.kind))\(terminal == nil ? "" : "; Ctrl-C quits")")
         return SerialEndpoint(address: .stdio) {
             try? await channel.close()
+            input.endLine()
+            // Everything the modem wrote reaches a file stdout before the run ends.
+            await output.finished()
+            terminal?.restore()
         }
+    }
+}
+
+/// Refuses a second `--listen` client: one line saying why, like ser2net's banner, then the close.
+///
+/// The banner is followed by a FIN, and what the client sends is read and dropped until it closes
+/// too (or ``linger`` passes): closing with unread input would reset the connection, and a reset can
+/// destroy the banner before the client reads it.
+private final class BusyLineHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    static let message = "modem busy: another host is attached\r\n"
+    static let linger = TimeAmount.seconds(2)
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(ByteBuffer(string: Self.message))).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: Self.linger) { channel.close(promise: nil) }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

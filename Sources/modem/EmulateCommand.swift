@@ -30,10 +30,17 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --pty: also make a symlink to the device (removed on exit).", valueName: "path"))
     var link: String?
 
-    @Option(help: ArgumentHelp("Serial line as raw TCP, one client at a time (a second one is refused).", valueName: "host:port"))
-    var listen: String?
+    @Option(
+        help: ArgumentHelp(
+            "Serial line as raw TCP, one client at a time (a second one is told it is busy); IPv6 in brackets.",
+            valueName: "host:port"))
+    var listen: HostPort?
 
-    @Flag(help: "Serial line on stdin/stdout; logs go to stderr.")
+    @Flag(
+        help: """
+            Serial line on stdin/stdout (a terminal, in raw mode until exit; a pipe; or a file: a script in, a log out); \
+            logs go to stderr. The end of stdin ends the run (of a file: once the modem has answered it).
+            """)
     var stdio = false
 
     @Option(help: "With --listen: run N independent modems, modem i on port+i.")
@@ -120,19 +127,22 @@ struct EmulateCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "modem.emulate")
         let emulator = try Emulator(options: try options(), logger: logger)
-        let addresses = try await emulator.start()
-        if pty, let first = addresses.first {
-            print(first)
-            fflush(nil)  // all streams: the path line must reach a pipe before anything else happens
+        let printPath = pty
+        let service = EmulatorService(emulator: emulator) { addresses in
+            if printPath, let first = addresses.first {
+                print(first)
+                fflush(nil)  // all streams: the path line must reach a pipe before anything else happens
+            }
         }
+        // The emulator starts inside the group, once SIGTERM and SIGINT are handled.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     // The stdio line ending (stdin EOF) ends the run as a signal would.
-                    .init(service: EmulatorService(emulator: emulator), successTerminationBehavior: .gracefullyShutdownGroup)
+                    .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                logger: Logger(label: "modem.emulate.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         try await group.run()
     }
 
@@ -141,11 +151,10 @@ struct EmulateCommand: AsyncParsableCommand {
         if pty {
             options.serial = .pty(link: link)
         } else if let listen {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-                (0...65535).contains(port), colon > listen.startIndex
-            else { throw ValidationError("--listen: '\(listen)' is not HOST:PORT (for example 127.0.0.1:7000).") }
-            guard port == 0 || port + count - 1 <= 65535 else { throw ValidationError("--listen: ports run past 65535.") }
-            options.serial = .listen(host: String(listen[..<colon]), port: port)
+            guard listen.port == 0 || listen.port + count - 1 <= 65535 else {
+                throw ValidationError("--listen: ports \(listen.port)-\(listen.port + count - 1) run past 65535.")
+            }
+            options.serial = .listen(host: listen.host, port: listen.port)
         } else {
             options.serial = .stdio
         }
@@ -214,58 +223,5 @@ struct EmulateCommand: AsyncParsableCommand {
             throw ValidationError("\(option): '\(text)' is not a duration (250ms, 1.5s, 2m or milliseconds).")
         }
         return value
-    }
-}
-
-/// `modem ctl`: one request to a running emulator's control socket; prints the JSON reply.
-struct ControlCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ctl",
-        abstract: "Control a running virtual modem.",
-        discussion: """
-            Commands: status, pdp-deact, fail-activation on|off, refuse-connects on|off, \
-            remote-close <n>, reset, noise <bytes>, network <preset|key=value...> (keys: preset, up, down, \
-            delay, loss), registration on|off, signal <rssi>, scenario <file>. Prints the reply (one JSON object); exits 1 when it \
-            reports an error.
-            """
-    )
-
-    @Option(help: ArgumentHelp("The emulator's control socket.", valueName: "path"))
-    var control: String
-
-    @Option(help: "Which modem of a --count run (default 0).")
-    var modem: Int?
-
-    @Argument(help: "The command.")
-    var command: String
-
-    @Argument(help: "Its arguments.")
-    var arguments: [String] = []
-
-    func run() async throws {
-        var arguments = arguments
-        if command == "scenario" {
-            // The file is read and checked here; the emulator gets its text.
-            guard arguments.count == 1 else { throw ValidationError("usage: scenario <file>") }
-            let path = arguments[0]
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ValidationError("scenario \(path): cannot read the file")
-            }
-            do {
-                _ = try Scenario.parse(text)
-            } catch {
-                throw ValidationError("scenario \(path): \(error)")
-            }
-            arguments = [text]
-        }
-        let request = ControlRequest(command: command, arguments: arguments, modem: modem)
-        let reply: String
-        do {
-            reply = try await ControlClient.send(request, to: control)
-        } catch {
-            throw ValidationError("cannot reach the emulator at \(control): \(error)")
-        }
-        print(reply)
-        if !reply.contains(#""ok":true"#) { throw ExitCode(1) }
     }
 }

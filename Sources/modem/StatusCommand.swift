@@ -15,8 +15,8 @@ struct TransportOptions: ParsableArguments {
     @Flag(help: "Use RTS/CTS hardware flow control on the serial device.")
     var rtscts = false
 
-    @Option(help: ArgumentHelp("Raw TCP endpoint (ser2net, modem emulate --listen).", valueName: "host:port"))
-    var tcp: String?
+    @Option(help: ArgumentHelp("Raw TCP endpoint (ser2net, modem emulate --listen); IPv6 in brackets.", valueName: "host:port"))
+    var tcp: HostPort?
 
     func validate() throws {
         switch (device, tcp) {
@@ -24,9 +24,7 @@ struct TransportOptions: ParsableArguments {
         case (.some, .some): throw ValidationError("Give either --device or --tcp, not both.")
         default: break
         }
-        if tcp != nil, Self.hostAndPort(tcp!) == nil {
-            throw ValidationError("--tcp wants HOST:PORT, e.g. 127.0.0.1:5555.")
-        }
+        if let tcp, tcp.port == 0 { throw ValidationError("--tcp: port 0 is not a port to connect to.") }
         if device != nil, !SerialPort.standardBaudRates.contains(baud) {
             let rates = SerialPort.standardBaudRates.map(String.init).joined(separator: ", ")
             throw ValidationError("--baud \(baud) is not a standard rate (\(rates)).")
@@ -34,19 +32,11 @@ struct TransportOptions: ParsableArguments {
     }
 
     var endpoint: ModemEndpoint {
-        if let tcp, let (host, port) = Self.hostAndPort(tcp) { return .tcp(host: host, port: port) }
+        if let tcp { return .tcp(host: tcp.host, port: tcp.port) }
         return .serial(SerialPortConfiguration(path: device ?? "", baudRate: baud, hardwareFlowControl: rtscts))
     }
 
-    static func hostAndPort(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port)
-        else { return nil }
-        let host = text[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host.isEmpty ? nil : (host, port)
-    }
-
-    /// Opens the transport and checks that a modem answers; errors become messages on stderr.
+    /// Opens the transport and checks that a modem answers; a failure is a ``CommandFailure``.
     func openClient() async throws -> ModemClient {
         do {
             let client = try await ModemClient.open(endpoint)
@@ -57,16 +47,12 @@ struct TransportOptions: ParsableArguments {
                 throw error
             }
             return client
+        } catch ModemClientError.connectionFailed(let host, let port, let reason) {
+            throw CommandFailure(ModemClientError.connectionFailed(host: host, port: port, reason: reason))
         } catch {
-            throw ValidationFailure(message: "\(endpoint): \(error)")
+            throw CommandFailure(error).about("\(endpoint)")
         }
     }
-}
-
-/// A failure whose message is printed as is, with exit code 1.
-struct ValidationFailure: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
 
 struct StatusCommand: AsyncParsableCommand {
@@ -88,7 +74,7 @@ struct StatusCommand: AsyncParsableCommand {
             status = try await client.connectionStatus()
         } catch {
             await client.disconnect()
-            throw ValidationFailure(message: "\(transport.endpoint): \(error)")
+            throw CommandFailure(error).about("\(transport.endpoint)")
         }
         await client.disconnect()
         if json {
@@ -105,7 +91,10 @@ struct ATCommandLine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "at",
         abstract: "Send one AT command and print the reply.",
-        discussion: "Example: modem at --device /dev/ttyUSB0 'AT+CSQ'. Exits with 1 when the reply is an error."
+        discussion: """
+            Example: modem at --device /dev/ttyUSB0 'AT+CSQ'. Prints the reply; when it is an error (ERROR, +CME ERROR), \
+            also says so on stderr and exits with 1.
+            """
     )
 
     @OptionGroup var transport: TransportOptions
@@ -128,14 +117,16 @@ struct ATCommandLine: AsyncParsableCommand {
             reply = try await client.send(command: command, timeout: timeout.map { .milliseconds(Int($0 * 1000)) })
         } catch {
             await client.disconnect()
-            throw ValidationFailure(message: "\(error)")
+            throw CommandFailure(error)
         }
         await client.disconnect()
         print(reply.transcript)
         if !reply.data.isEmpty {
             print(String(decoding: reply.data, as: UTF8.self).debugDescription)
         }
-        if !reply.result.isSuccess { throw ExitCode.failure }
+        if !reply.result.isSuccess {
+            throw CommandFailure(.moduleError, ModemClientError.commandFailed(command: command, result: reply.result).description)
+        }
     }
 }
 
@@ -160,7 +151,7 @@ struct WatchCommand: AsyncParsableCommand {
             // Unbuffered, so that a pipe (`modem watch | tee`) sees each change as it happens.
             FileHandle.standardOutput.write(Data("\(Self.timestamp()) \(StatusTable.describe(change))\n".utf8))
         }
-        throw ValidationFailure(message: "\(transport.endpoint): the connection to the modem closed.")
+        throw CommandFailure(.ioError, "\(transport.endpoint): the connection to the modem closed.")
     }
 
     static func timestamp() -> String {

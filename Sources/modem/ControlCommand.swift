@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import ModemEmulator
+
+/// `modem ctl`: one request to a running emulator's control socket; prints the JSON reply.
+struct ControlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctl",
+        abstract: "Control a running virtual modem.",
+        discussion: """
+            Commands: status, pdp-deact, fail-activation on|off, refuse-connects on|off, \
+            remote-close <n>, reset, noise <bytes>, network <preset|key=value...> (keys: preset, up, down, \
+            delay, loss), registration on|off, signal <rssi>, scenario <file>. Prints the reply (one JSON object) on stdout; \
+            every error is one line on stderr, with the exit codes of README.md (1: the emulator refused the request, \
+            69: it cannot be reached).
+            """
+    )
+
+    @Option(help: ArgumentHelp("The emulator's control socket.", valueName: "path"))
+    var control: String
+
+    @Option(help: "Which modem of a --count run (default 0).")
+    var modem: Int?
+
+    @Argument(help: "The command.")
+    var command: String
+
+    @Argument(help: "Its arguments.")
+    var arguments: [String] = []
+
+    func run() async throws {
+        var arguments = arguments
+        if command == "scenario" {
+            // The file is read and checked here; the emulator gets its text.
+            guard arguments.count == 1 else { throw ValidationError("usage: scenario <file>") }
+            let path = arguments[0]
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw CommandFailure(.ioError, "scenario \(path): cannot read the file")
+            }
+            do {
+                _ = try Scenario.parse(text)
+            } catch {
+                throw CommandFailure(.dataError, "scenario \(path): \(error)")
+            }
+            arguments = [text]
+        }
+        let request = ControlRequest(command: command, arguments: arguments, modem: modem)
+        let line = try await ControlClient.send(request, to: control)
+        // The emulator's answer is the output, whatever it says; a refusal is also an error.
+        print(line)
+        guard let reply = try? JSONDecoder().decode(ControlReply.self, from: Data(line.utf8)) else {
+            throw ControlClientError.badReply(path: control, reply: line)
+        }
+        if !reply.ok { throw CommandFailure(.moduleError, reply.error ?? "the emulator refused \(command)") }
+    }
+}
