@@ -135,47 +135,36 @@ enum SendMode: String, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 }
 
-/// `modem emulate` as a child process, echo off, near-instant activation.
+/// `modem emulate` as a child process (``ModemProcess``), echo off, near-instant activation.
 struct EmulatorProcess: Sendable {
-    let process: Process
+    let modem: ModemProcess
+    /// With `--pty`: the device path, the first line the emulator prints.
     let firstLine: String
-    let stderr: ByteStream
 
     static func start(_ arguments: [String], logLevel: String = "error") async throws -> EmulatorProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: networkTestExecutable!)
-        process.arguments = ["emulate"] + arguments + ["--echo", "off", "--activation-delay", "1ms", "--log-level", logLevel]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let stdout = try await ByteStream.reading(descriptor: dup(output.fileHandleForReading.fileDescriptor))
-        let stderr = try await ByteStream.reading(descriptor: dup(errors.fileHandleForReading.fileDescriptor))
+        let modem = try await ModemProcess.start(
+            ["emulate"] + arguments + ["--echo", "off", "--activation-delay", "1ms", "--log-level", logLevel])
         var firstLine = ""
         if arguments.contains("--pty") {
-            firstLine = try await stdout.read(until: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            firstLine = try await modem.stdout!.read(until: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        return EmulatorProcess(process: process, firstLine: firstLine, stderr: stderr)
+        return EmulatorProcess(modem: modem, firstLine: firstLine)
     }
 
-    /// The port of `--listen HOST:0`, from the log line that names it.
+    /// The port of `--listen HOST:0`, from the log line that names it (`--log-level info`).
     func listeningPort() async throws -> Int {
-        _ = try await stderr.read(until: "serial line on tcp://")
-        let rest = try await stderr.read(until: "\n")
+        _ = try await modem.stderr!.read(until: "serial line on tcp://")
+        let rest = try await modem.stderr!.read(until: "\n")
         guard let port = Int(rest.split(separator: ":").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") else {
             throw StreamClosed()
         }
         return port
     }
 
-    func residentKiB() throws -> Int {
-        try NetworkMemoryTests.residentKiB(of: process.processIdentifier)
-    }
+    func residentKiB() throws -> Int { try modem.residentKiB() }
 
     func stop() {
-        if process.isRunning { process.terminate() }
-        Task { await stderr.close() }
+        if modem.process.isRunning { modem.process.terminate() }
     }
 }
 
