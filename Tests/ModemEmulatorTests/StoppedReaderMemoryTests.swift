@@ -42,11 +42,7 @@ struct StoppedReaderMemoryTests {
         let port = try await emulator.listeningPort()
         let device = try RawDevice.connect(port: port)
         defer { device.close() }
-        // Loopback buffers take megabytes of commands before TCP pushes back: answering all of them
-        // takes longer than a test should, so here it is enough that replies flow again.
-        try await expectBoundedFlood(
-            of: emulator, into: device, bytes: Array(String(repeating: "AT+CIPSTATUS\r", count: 512).utf8),
-            answer: ("", "OK\r\n"))
+        try await expectBoundedFlood(of: emulator, into: device, bytes: Array(String(repeating: "AT+CIPSTATUS\r", count: 512).utf8))
     }
 
     @Test("a link peer that never reads", arguments: [
@@ -202,6 +198,10 @@ final class RawDevice: Sendable {
             throw StreamClosed()
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        // A UART-sized send buffer: Linux would grow it to megabytes of commands for the modem to
+        // work through once the host reads again.
+        var size: CInt = 32 * 1024
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<CInt>.size))
         return RawDevice(descriptor: fd)
     }
 
