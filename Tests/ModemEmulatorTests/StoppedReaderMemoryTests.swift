@@ -177,13 +177,7 @@ final class RawDevice: Sendable {
     }
 
     static func openTerminal(_ path: String) throws -> RawDevice {
-        let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw StreamClosed() }
-        var attributes = termios()
-        tcgetattr(fd, &attributes)
-        cfmakeraw(&attributes)
-        tcsetattr(fd, TCSANOW, &attributes)
-        return RawDevice(descriptor: fd)
+        RawDevice(descriptor: try openRawTerminal(path))
     }
 
     static func connect(port: Int) throws -> RawDevice {

@@ -39,12 +39,7 @@ final class ByteStream: @unchecked Sendable {
 
     /// The host's end of a PTY: opens `path` like a real host (raw mode, no controlling tty).
     static func openTerminal(_ path: String) async throws -> ByteStream {
-        let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw StreamClosed() }
-        var attributes = termios()
-        tcgetattr(fd, &attributes)
-        cfmakeraw(&attributes)
-        tcsetattr(fd, TCSANOW, &attributes)
+        let fd = try openRawTerminal(path)
         let stream = ByteStream()
         stream.channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
@@ -211,4 +206,15 @@ private final class StreamHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
+}
+
+/// Opens a serial device as a host does: non-blocking, raw mode, not as the controlling terminal.
+func openRawTerminal(_ path: String) throws -> CInt {
+    let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { throw StreamClosed() }
+    var attributes = termios()
+    tcgetattr(fd, &attributes)
+    cfmakeraw(&attributes)
+    tcsetattr(fd, TCSANOW, &attributes)
+    return fd
 }
