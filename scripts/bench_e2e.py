@@ -477,16 +477,63 @@ def sustained(args):
     """Back-to-back sends, one at a time, each: AT+CIPSEND=1460 / "> " / 1460 bytes / SEND OK (or
     DATA ACCEPT), with the echo arriving as +IPD frames between and around them. A wait longer than
     --stall seconds is a stall: the run stops and reports it. --baseline runs the same two round trips
-    against a bare PTY echo: the command line comes back instead of "> ", the data instead of its result."""
+    against a bare PTY echo (the command line comes back instead of "> ", the data instead of its
+    result), read by the same loop."""
     host = Host(args.device)
     block = payload(1460)
     command = b"AT+CIPSEND=1460\r"
+    received = bytearray()
+    state = {"sent": 0, "checked": 0}
+
+    def take_frames():
+        """Moves complete +IPD frames from the buffer into `received`."""
+        while True:
+            start = host.buffer.find(b"+IPD,")
+            if start < 0:
+                return
+            colon = host.buffer.find(b":", start)
+            if colon < 0:
+                return
+            length = int(host.buffer[start + 5:colon])
+            if len(host.buffer) < colon + 1 + length:
+                return
+            received.extend(host.buffer[colon + 1:colon + 1 + length])
+            # Drop the frame, and the CRLF the header starts with.
+            head = start - 2 if host.buffer[start - 2:start] == b"\r\n" else start
+            del host.buffer[head:colon + 1 + length]
+
+    def wait_for(token):
+        deadline = time.monotonic() + args.stall
+        while True:
+            take_frames()
+            index = host.buffer.find(token)
+            if index >= 0:
+                del host.buffer[:index + len(token)]
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([host.fd], [], [], remaining)[0]:
+                raise TimeoutError(f"stall: waiting for {token!r} after {state['sent']} sends")
+            host.buffer += os.read(host.fd, 65536)
+
+    def numbered(index):
+        # Each block carries its number, so a lost, repeated or reordered block shows.
+        return index.to_bytes(8, "big") + block[8:]
+
+    def check_echo():
+        while len(received) >= 1460:
+            if received[:1460] != numbered(state["checked"]):
+                raise ValueError(f"corrupted echo at block {state['checked']}")
+            del received[:1460]
+            state["checked"] += 1
+
     if args.baseline:
         def one_send():
             host.write(command)
-            host.read_until(command, args.stall)
-            host.write(block)
-            host.read_until(block, args.stall)
+            wait_for(command)
+            data = numbered(state["sent"])
+            host.write(data)
+            wait_for(data)
+            state["sent"] += 1
             return 1460
     else:
         host.command("ATE0")
@@ -499,51 +546,6 @@ def sustained(args):
         host.read_until(b"\r\n")
         host.command(f'AT+CIPSTART="TCP","127.0.0.1",{args.port}', final=b"CONNECT OK\r\n", timeout=30)
         result = b"\r\nDATA ACCEPT:1460\r\n" if args.quick else b"\r\nSEND OK\r\n"
-        received = bytearray()
-        state = {"sent": 0, "checked": 0}
-
-        def take_frames():
-            """Moves complete +IPD frames from the buffer into `received`; True if one was taken."""
-            took = False
-            while True:
-                start = host.buffer.find(b"+IPD,")
-                if start < 0:
-                    return took
-                colon = host.buffer.find(b":", start)
-                if colon < 0:
-                    return took
-                length = int(host.buffer[start + 5:colon])
-                if len(host.buffer) < colon + 1 + length:
-                    return took
-                received.extend(host.buffer[colon + 1:colon + 1 + length])
-                # Drop the frame, and the CRLF the header starts with.
-                head = start - 2 if host.buffer[start - 2:start] == b"\r\n" else start
-                del host.buffer[head:colon + 1 + length]
-                took = True
-
-        def wait_for(token):
-            deadline = time.monotonic() + args.stall
-            while True:
-                take_frames()
-                index = host.buffer.find(token)
-                if index >= 0:
-                    del host.buffer[index:index + len(token)]
-                    return
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not select.select([host.fd], [], [], remaining)[0]:
-                    raise TimeoutError(f"stall: waiting for {token!r} after {state['sent']} sends")
-                host.buffer += os.read(host.fd, 65536)
-
-        def numbered(index):
-            # Each block carries its number, so a lost, repeated or reordered block shows.
-            return index.to_bytes(8, "big") + block[8:]
-
-        def check_echo():
-            while len(received) >= 1460:
-                if received[:1460] != numbered(state["checked"]):
-                    raise ValueError(f"corrupted echo at block {state['checked']}")
-                del received[:1460]
-                state["checked"] += 1
 
         def one_send():
             host.write(command)

@@ -318,6 +318,7 @@ def main():
             "rss_kib": {"first": samples[0][1], "after_warmup": warm, "final": final,
                         "peak": max(kib for _, kib in samples)},
             "rss_growth_after_warmup": round(final / warm - 1, 4),
+            "rss_kib_each_minute": [kib for at, kib in samples if int(at) % 60 < 5],
             "emulator_alive": emulator.poll() is None,
         }
         ok = (result["corrupted"] == 0 and result["answered_at_within_1s"] == args.count

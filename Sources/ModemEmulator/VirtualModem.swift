@@ -35,6 +35,8 @@ public final class VirtualModem: @unchecked Sendable {
     /// What the core produced for the input being carried out; reused so that an input costs no
     /// action array, and its serial bytes go out in one write.
     private var output = ModemOutput()
+    /// The serial bytes of the inputs being carried out, written together when they are done.
+    private var serialOutput: [UInt8] = []
     private var processing = false
     private var sockets: [ConnectionID: LinkSocket] = [:]
     private var incoming: [UInt64: LinkSocket] = [:]
@@ -299,14 +301,19 @@ public final class VirtualModem: @unchecked Sendable {
             case .network(let event): modem.handle(event, into: &output)
             case .timer(let timer): modem.timerFired(timer, into: &output)
             case .reset:
+                serial.write(serialOutput)
+                serialOutput.removeAll(keepingCapacity: true)
                 for action in modem.reset() { execute(action) }
                 continue
             }
-            // The actions first (a `.send` before its `SEND OK`), then all of the input's serial
-            // bytes in one write and flush.
+            // The actions first (a `.send` before its `SEND OK`); the serial bytes of every input
+            // carried out here (a send's data and the `SEND OK` its socket write brings) go out
+            // together in one write and flush.
             for action in output.actions { execute(action) }
-            serial.write(output.serial)
+            serialOutput.append(contentsOf: output.serial)
         }
+        serial.write(serialOutput)
+        serialOutput.removeAll(keepingCapacity: serialOutput.count <= Self.inputPiece)
         inputs = []
         processing = false
         feedHostInput()

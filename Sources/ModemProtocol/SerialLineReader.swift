@@ -145,10 +145,19 @@ public struct SerialLineReader: Sendable {
                     return .dataCancelled
                 default:
                     if buffer.count < maximum { buffer.append(byte) }
+                    // Plain data up to the next Ctrl-Z or ESC in one copy.
+                    let end = input.firstIndex { $0 == Self.ctrlZ || $0 == Self.escape } ?? input.endIndex
+                    let plain = input[..<end]
+                    buffer.append(contentsOf: plain.prefix(max(0, maximum - buffer.count)))
+                    input = input[end...]
                 }
             case .dataFixed(let length):
                 previousWasCR = false
                 buffer.append(byte)
+                // The rest of the data in one copy rather than a byte at a time.
+                let take = min(length - buffer.count, input.count)
+                buffer.append(contentsOf: input.prefix(take))
+                input = input.dropFirst(take)
                 if buffer.count == length { return finishData() }
             }
         }
