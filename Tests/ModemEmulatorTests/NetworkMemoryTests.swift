@@ -1,6 +1,7 @@
 import Foundation
 import ModemEmulator
 import NIOCore
+import TestSupport
 import Testing
 
 /// The `modem` executable built beside this test bundle, if it is there.
@@ -16,7 +17,7 @@ let networkTestExecutable: String? = {
 /// The emulator runs as its own process (`modem emulate`) and its `VmRSS` is read from
 /// `/proc/<pid>/status`: the test process's own memory moves with every other test running in
 /// parallel (and holds the peer's 10 MiB), so only a separate process gives a clean figure.
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
+@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
 struct NetworkMemoryTests {
     @Test func fastPeerIntoShapedLinkStaysBounded() async throws {
         let server = try await LinkPeerServer.start()

@@ -1,6 +1,7 @@
 import ModemEmulator
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 /// Network presets shape a link's data on real sockets: the rate in each direction, the round trip
@@ -9,7 +10,7 @@ import Testing
 /// Throughput uses the `gprs` preset's rates with its latency set to 0: rate and latency are
 /// separate stages of the shaper, and a 150–550 ms jitter on a 2 s transfer would swamp a ±15 %
 /// rate check. The round-trip test uses the full `gprs` preset.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.machineLoad, .timeLimit(.minutes(3)))
 struct NetworkShapingTests {
     static let gprsRatesOnly: NetworkProfile = {
         var profile = NetworkProfile.gprs

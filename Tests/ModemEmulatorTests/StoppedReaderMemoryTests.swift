@@ -2,6 +2,7 @@ import Foundation
 import ModemEmulator
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ import Glibc
 ///
 /// Each test runs `modem emulate` as its own process and reads its `VmRSS`: the test process's
 /// memory moves with every other test running in parallel.
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
+@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
 struct StoppedReaderMemoryTests {
     /// Most the emulator's resident memory may grow while somebody does not read.
     static let bound = 8 * 1024  // KiB

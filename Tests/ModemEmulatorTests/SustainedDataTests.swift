@@ -1,11 +1,12 @@
 import ModemEmulator
 import NIOCore
+import TestSupport
 import Testing
 
 /// Back-to-back `AT+CIPSEND` to an echoing peer with `+IPD` pushed to the host, for as long as the
 /// host keeps sending: the send's result never waits on the host, and the echo keeps flowing
 /// between commands (issue 11 §1).
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.machineLoad, .timeLimit(.minutes(3)))
 struct SustainedDataTests {
     /// The host ends its lines with CR alone and every fourth block starts with LF: a LF the modem
     /// took for the rest of the command's line end would leave the send one byte short for good.

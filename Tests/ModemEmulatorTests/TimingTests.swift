@@ -1,11 +1,12 @@
 import ModemEmulator
+import TestSupport
 import Testing
 
 /// `--timing realistic`: commands that wait for the network take the time a real module shows, and
 /// a connection that cannot be made ends with `CONNECT FAIL` only at the module's own timeout.
 /// The real figures (seconds, 75 s) are shortened here; the mechanism is the same. Lower bounds are
 /// exact (the delay was applied); upper bounds leave room for a loaded 2-core machine.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.machineLoad, .timeLimit(.minutes(3)))
 struct TimingTests {
     @Test func activationTakesTheConfiguredTime() async throws {
         var timing = CommandTiming.realistic
