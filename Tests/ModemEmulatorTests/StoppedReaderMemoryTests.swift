@@ -48,6 +48,26 @@ struct StoppedReaderMemoryTests {
         try await expectBoundedFlood(of: emulator, into: device, bytes: Array(String(repeating: "AT+CIPSTATUS\r", count: 512).utf8))
     }
 
+    @Test("line noise injected while the serial host does not read is dropped, not queued")
+    func noiseWhileTheHostDoesNotRead() async throws {
+        let control = temporaryPath("noise-control")
+        let emulator = try await EmulatorProcess.start(["--pty", "--control", control])
+        defer { emulator.stop() }
+        let device = try RawDevice.openTerminal(emulator.firstLine)
+        defer { device.close() }
+        let baseline = try emulator.residentKiB()
+        // 300 × 64 KiB is 19 MiB of noise for a host that reads none of it.
+        for _ in 0..<300 {
+            let reply = try await ControlClient.request(ControlRequest(command: "noise", arguments: ["65536"]), to: control)
+            #expect(reply.ok)
+        }
+        let growth = try emulator.residentKiB() - baseline
+        print("[StoppedReaderMemoryTests] 300 noise events of 64 KiB to a host that does not read; VmRSS +\(growth) KiB")
+        #expect(growth < Self.bound)
+        // The modem still answers once the host reads.
+        #expect(try await device.exchange("\rAT+GSN\r", until: "001010123456780", within: .seconds(20)))
+    }
+
     @Test("a link peer that never reads", arguments: [
         (SendMode.normal, ["--pty"]), (.quick, ["--listen", "127.0.0.1:0"]), (.normal, ["--pty", "--net-up", "100000"]),
     ])

@@ -51,6 +51,29 @@ struct SustainedDataTests {
         }
     }
 
+    @Test("a peer that stops reading: sends stop being taken, then SEND FAIL at the send timeout, then CLOSED")
+    func peerStopsReading() async throws {
+        let peer = try await SilentPeer.start()
+        defer { peer.stop() }
+        try await Harness.run({ $0.modem.modem.timeouts.send = .milliseconds(500) }) { harness in
+            let host = harness.host
+            try await host.bringUp()
+            try await host.open(port: peer.port)
+            let block = randomBytes(1460)
+            var ignored: [UInt8] = []
+            // The peer's and the socket's buffers take about 80 sends; 2,000 bound the run.
+            for _ in 0..<2000 {
+                try await host.command("AT+CIPSEND=1460", until: "> ")
+                try await host.stream.write(block)
+                let result = try await host.readLines(until: { $0 == "SEND OK" || $0 == "SEND FAIL" }, collecting: &ignored)
+                if result == "SEND FAIL" { break }
+            }
+            try await host.expect("\r\nCLOSED\r\n")
+            #expect(try await host.singleState() == "TCP CLOSED")
+            try await host.command("AT")
+        }
+    }
+
     @Test("a send the network does not take within the send timeout: SEND FAIL, then CLOSED")
     func sendTimeoutOnASlowNetwork() async throws {
         let server = try await TestTCPServer.start(echo: false)
