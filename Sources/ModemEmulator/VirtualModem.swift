@@ -13,13 +13,19 @@ import NIOPosix
 /// that fires `channelInactive` at once) is queued and fed in after them, never re-entrantly.
 /// The runtime makes no protocol decision: replies and states all come from the core.
 ///
-/// Buffers are bounded on every path. Serial output: when the host stops reading (the channel is not
-/// writable, or paced output passes ``EmulatorConfiguration/serialOutputLimit``) every link stops
-/// reading its socket until the host catches up. `AT+CIPRXGET=1` data: the core keeps at most
-/// `receiveBufferLimit` (64 KiB) unread bytes a link; at the limit it pauses a TCP link, which turns
-/// its socket's reading off so the peer meets TCP back-pressure (reading resumes once the host has
-/// read the buffer down to half), and it drops a UDP datagram that does not fit whole, as a module
-/// whose buffer is full does. A read already in progress may overshoot the limit by one NIO read cycle.
+/// Buffers are bounded on every path, and a full one stops its producer. Serial output: when the
+/// host stops reading (the channel is not writable, or paced output passes
+/// ``EmulatorConfiguration/serialOutputLimit``) the modem stops reading the host's input and every
+/// link's socket until the host catches up; host input reaches the core in pieces of at most
+/// ``inputPiece`` bytes so that one read cannot answer in an unbounded burst. Sends: the core keeps
+/// at most ``ModemCore/ModemConfiguration/sendBufferLimit`` bytes a link that the socket (through the
+/// shaper) has not taken, and a link's TCP socket holds at most ``linkSocketSendBuffer`` in the
+/// kernel: a peer that stops reading stops `SEND OK`, `DATA ACCEPT` and, in transparent mode, the
+/// serial line. `AT+CIPRXGET=1` data: the core keeps at most `receiveBufferLimit` (64 KiB) unread
+/// bytes a link; at the limit it pauses a TCP link, which turns its socket's reading off so the
+/// peer meets TCP back-pressure (reading resumes once the host has read the buffer down to half),
+/// and it drops a UDP datagram that does not fit whole, as a module whose buffer is full does. A
+/// read already in progress may overshoot a limit by one NIO read cycle.
 public final class VirtualModem: @unchecked Sendable {
     // @unchecked: every mutable property is accessed only on `eventLoop`.
 
