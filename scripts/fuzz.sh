@@ -103,7 +103,10 @@ main() {
         cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$done_line")
         ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$done_line")
         executions=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -1)
-        if [ "$status" -ne 0 ]; then
+        if [ "$status" -eq 72 ] && [ "$crashes" -eq 0 ]; then
+            # libFuzzer's exit code after SIGINT/SIGTERM: stopped early, nothing found.
+            echo "== $target interrupted after $elapsed s" >&2
+        elif [ "$status" -ne 0 ]; then
             failed=1
             [ "$crashes" -gt 0 ] || crashes=1
             echo "== $target FAILED (exit $status); log $log:" >&2
