@@ -49,7 +49,11 @@ public final class VirtualModem: @unchecked Sendable {
     private var nextToken: UInt64 = 1
     private var serverChannel: (any Channel)?
     private var serverGeneration = 0
-    private var timers: [ModemTimer: Scheduled<Void>] = [:]
+    /// The timers the core started, by deadline. One scheduled task wakes the modem at the earliest,
+    /// so that starting, restarting or cancelling a timer (a send timer each `AT+CIPSEND`, the escape
+    /// guard each transparent-mode write) is a dictionary update, not a task scheduled and cancelled.
+    private var deadlines: [ModemTimer: NIODeadline] = [:]
+    private var wakeUp: (at: NIODeadline, task: Scheduled<Void>)?
     private var activation: Scheduled<Void>?
     private var bearerActivation: Scheduled<Void>?
     private let serial: SerialLine
@@ -204,8 +208,9 @@ public final class VirtualModem: @unchecked Sendable {
             self.isShutDown = true
             self.scenario?.cancel()
             self.scenario = nil
-            for timer in self.timers.values { timer.cancel() }
-            self.timers.removeAll()
+            self.wakeUp?.task.cancel()
+            self.wakeUp = nil
+            self.deadlines.removeAll()
             self.activation?.cancel()
             var channels = self.sockets.values.compactMap(\.channel) + self.incoming.values.compactMap(\.channel)
             for socket in self.sockets.values { socket.pendingStart?.cancel() }
@@ -426,14 +431,32 @@ public final class VirtualModem: @unchecked Sendable {
                 self.submit(.network(.resolved(query: query, addresses: addresses)))
             }
         case .startTimer(let timer, let delay):
-            timers[timer]?.cancel()
-            timers[timer] = eventLoop.scheduleTask(in: delay.timeAmount) {
-                self.timers[timer] = nil
-                self.submit(.timer(timer))
-            }
+            let deadline = NIODeadline.now() + delay.timeAmount
+            deadlines[timer] = deadline
+            wake(at: deadline)
         case .cancelTimer(let timer):
-            timers.removeValue(forKey: timer)?.cancel()
+            deadlines[timer] = nil
         }
+    }
+
+    /// Makes sure the modem wakes up by `deadline`.
+    private func wake(at deadline: NIODeadline) {
+        if let wakeUp, wakeUp.at <= deadline { return }
+        wakeUp?.task.cancel()
+        wakeUp = (deadline, eventLoop.scheduleTask(deadline: deadline) { self.timersDue() })
+    }
+
+    /// Fires every timer whose deadline has passed, earliest first, then sleeps until the next.
+    private func timersDue() {
+        wakeUp = nil
+        let now = NIODeadline.now()
+        let due = deadlines.filter { $0.value <= now }.sorted { $0.value < $1.value }
+        for (timer, deadline) in due where deadlines[timer] == deadline {
+            // A timer an earlier one cancelled or restarted is no longer due.
+            deadlines[timer] = nil
+            submit(.timer(timer))
+        }
+        if let next = deadlines.values.min() { wake(at: next) }
     }
 
     // MARK: - Links

@@ -95,23 +95,24 @@ extension Modem {
             complete(with: .final(prefixed(number, "SEND FAIL")))
             return
         }
-        act(.startTimer(.send(link.id), after: configuration.timeouts.send))
         if link.unsent + data.count <= configuration.sendBufferLimit {
-            buffer(data, on: number)
+            buffer(data, on: number, timerRunning: false)
         } else {
+            act(.startTimer(.send(link.id), after: configuration.timeouts.send))
             activity = .awaitingSendRoom(link: number, connection: link.id, data: data)
         }
     }
 
-    /// Puts a send's data into the link's send buffer (its send timer is running).
-    private mutating func buffer(_ data: [UInt8], on number: Int) {
+    /// Puts a send's data into the link's send buffer; the send timer runs while the send waits.
+    private mutating func buffer(_ data: [UInt8], on number: Int, timerRunning: Bool) {
         let id = links[number]!.id
         transmit(data, on: number)
         if settings.quickSend {
-            act(.cancelTimer(.send(id)))
+            if timerRunning { act(.cancelTimer(.send(id))) }
             let text = settings.multiConnection ? "DATA ACCEPT:\(number),\(data.count)" : "DATA ACCEPT:\(data.count)"
             complete(with: .final(text))
         } else {
+            if !timerRunning { act(.startTimer(.send(id), after: configuration.timeouts.send)) }
             activity = .awaitingSent(link: number, connection: id, through: links[number]!.queuedTotal)
         }
     }
@@ -135,7 +136,7 @@ extension Modem {
             complete(with: settings.sendPrompt == 2 ? .noResult : .final(prefixed(number, "SEND OK")))
         case .awaitingSendRoom(number, connection, let data)
         where links[number]!.unsent + data.count <= configuration.sendBufferLimit:
-            buffer(data, on: number)
+            buffer(data, on: number, timerRunning: true)
         default:
             break
         }
