@@ -25,6 +25,9 @@ struct CommandEngineStateMachine {
     static let probeAttempts = 3
     /// How long each probe waits for its `OK`.
     static let probeTimeout: Duration = .seconds(1)
+    /// Most information lines one reply keeps; a module (or line noise) that sends more has the
+    /// rest dropped, so that a reply cannot grow without bound.
+    static let maximumReplyLines = 1024
 
     private enum Phase {
         case awaitingReply
@@ -129,6 +132,9 @@ struct CommandEngineStateMachine {
 
     private mutating func lineReceived(_ line: String) -> [Action] {
         guard var running else { return [.deliver(UnsolicitedResult(line: line) ?? .other(line))] }
+        // Taken out while it changes, so that its `lines` is not shared and an append does not copy
+        // it (a copy per line made a reply of n lines cost n²). Every path below puts it back.
+        self.running = nil
         if running.echoPending, Self.isEcho(line, of: running.request.line) {
             running.echoPending = false
             self.running = running
@@ -146,13 +152,11 @@ struct CommandEngineStateMachine {
             self.running = running
             return complete(result)
         }
-        if isOwnInformation(line, command: running.command) {
-            running.lines.append(line)
+        if !isOwnInformation(line, command: running.command), let unsolicited = UnsolicitedResult(line: line) {
             self.running = running
-            return []
+            return [.deliver(unsolicited)]
         }
-        if let unsolicited = UnsolicitedResult(line: line) { return [.deliver(unsolicited)] }
-        running.lines.append(line)
+        if running.lines.count < Self.maximumReplyLines { running.lines.append(line) }
         self.running = running
         return []
     }
@@ -166,7 +170,7 @@ struct CommandEngineStateMachine {
             self.running = running
             return [.deliver(UnsolicitedResult(line: line) ?? .other(line))]
         }
-        running.lines.append(line)
+        if running.lines.count < Self.maximumReplyLines { running.lines.append(line) }
         running.phase = .statusTrailer(sawState: true)
         if isState, multiConnection == false {
             self.running = running

@@ -53,6 +53,23 @@ struct CommandEngineStateMachineTests {
         #expect(actions == [.cancelTimer(2), .write(Array("AT+CSQ\r".utf8)), .startTimer(3, .seconds(1))])
     }
 
+    /// Line noise or a runaway module during a command: the reply keeps at most
+    /// `maximumReplyLines` lines, and the command still completes at its final result.
+    @Test func aReplyKeepsABoundedNumberOfLines() {
+        var machine = Machine()
+        var decoder = ReplyFrameDecoder()
+        _ = machine.commandRequested(ATRequest("AT"), id: 1)
+        let flood = String(repeating: "x\r\n", count: 5000)
+        let actions = Self.feed(&machine, &decoder, flood + "OK\r\n")
+        guard case .succeed(1, let reply) = actions.last else {
+            Issue.record("no reply: \(actions.suffix(2))")
+            return
+        }
+        #expect(reply.lines.count == Machine.maximumReplyLines)
+        #expect(reply.result == .ok)
+        #expect(!machine.isBusy)
+    }
+
     @Test func lateLinesAfterACommandAreUnsolicited() {
         var machine = Machine()
         var decoder = ReplyFrameDecoder()
