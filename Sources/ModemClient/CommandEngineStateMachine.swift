@@ -79,7 +79,8 @@ struct CommandEngineStateMachine {
         case .data(let header, let bytes):
             if let result = UnsolicitedResult(header: header, bytes: bytes) { return [.deliver(result)] }
             guard var running else { return [.deliver(.other(header))] }
-            running.lines.append(header)
+            self.running = nil  // unshared while it grows, as in lineReceived
+            if running.lines.count < Self.maximumReplyLines { running.lines.append(header) }
             running.data.append(contentsOf: bytes)
             self.running = running
             return []
