@@ -22,27 +22,16 @@ struct NetworkMemoryTests {
     @Test func fastPeerIntoShapedLinkStaysBounded() async throws {
         let server = try await LinkPeerServer.start()
         defer { Task { await server.stop() } }
-        let link = temporaryPath("net-mem-tty")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: networkTestExecutable!)
         // 8 Mbit/s downlink: the shaper, not the PTY, is the slowest stage.
-        process.arguments = [
-            "emulate", "--pty", "--link", link, "--echo", "off", "--activation-delay", "1ms", "--net-down", "8000",
-            "--log-level", "error",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        let stdout = try await ByteStream.reading(descriptor: dup(output.fileHandleForReading.fileDescriptor))
-        _ = try await stdout.read(until: "\n")
+        let emulator = try await EmulatorProcess.start(["--pty", "--net-down", "8000"])
+        defer { emulator.stop() }
 
-        let host = ModemSession(stream: try await ByteStream.openTerminal(link))
+        let host = ModemSession(stream: try await ByteStream.openTerminal(emulator.firstLine))
         try await host.bringUp()
         try await host.command("AT+CIPHEAD=1")
         try await host.open(port: server.port)
         let peer = try await server.next()
-        let baseline = try Self.residentKiB(of: process.processIdentifier)
+        let baseline = try emulator.residentKiB()
 
         let offered = 10 << 20
         peer.channel.writeAndFlush(ByteBuffer(bytes: randomBytes(offered)), promise: nil)
@@ -54,7 +43,7 @@ struct NetworkMemoryTests {
             guard case .data(_, let bytes) = try await host.nextFrame() else { throw StreamClosed() }
             received += bytes.count
             if received >= nextSample {
-                peak = max(peak, try Self.residentKiB(of: process.processIdentifier))
+                peak = max(peak, try emulator.residentKiB())
                 nextSample += 128 << 10
             }
         }
@@ -63,7 +52,7 @@ struct NetworkMemoryTests {
         // Without the bound, the shaper would read the whole 10 MiB off loopback at once.
         #expect(growth < 6 * 1024)
         await host.stream.close()
-        process.terminate()
+        emulator.stop()
     }
 
     /// `VmRSS` of a process, in KiB.
