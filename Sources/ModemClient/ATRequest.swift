@@ -61,7 +61,7 @@ public struct ATRequest: Equatable, Sendable {
         case ("+CIPSHUT", .execute): return .shut
         case ("+CIPCLOSE", .execute), ("+CIPCLOSE", .write): return .close
         case ("+CIPSEND", .execute), ("+CIPSEND", .write): return .send
-        case ("+CIPSTATUS", .execute): return .status(multiConnection: nil, linkCount: 6)
+        case ("+CIPSTATUS", .execute): return .status(multiConnection: nil, linkCount: ModuleFamily.sim800.linkCount)
         default: return .standard
         }
     }

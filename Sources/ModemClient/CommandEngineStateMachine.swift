@@ -190,18 +190,15 @@ struct CommandEngineStateMachine {
     }
 
     private func finalResult(_ line: String, running: Running) -> FinalResult? {
-        let (_, text) = UnsolicitedResult.splitLink(line)
-        switch running.request.completion {
-        case .localAddress:
-            if Self.isIPv4Address(line) { return .text(line) }
-        case .shut:
-            if line == "SHUT OK" { return .text(line) }
-        case .close:
-            if text == "CLOSE OK" { return .text(line) }
-        case .send:
-            if text == "SEND OK" || line.hasPrefix("DATA ACCEPT") { return .text(line) }
-            if text == "SEND FAIL" { return .sendFailed(line) }
-        case .standard, .status:
+        let result = ModuleResult(line: line)
+        switch (running.request.completion, result) {
+        case (.localAddress, _):
+            if IPv4Address(line) != nil { return .text(line) }
+        case (.shut, .shutOK?), (.close, .closeOK?), (.send, .sendOK?), (.send, .dataAccept?):
+            return .text(line)
+        case (.send, .sendFail?):
+            return .sendFailed(line)
+        default:
             break
         }
         return FinalResult(line: line)
@@ -211,7 +208,7 @@ struct CommandEngineStateMachine {
     /// §4.1); `+CIPRXGET: 1[,n]` is the unsolicited notice except in reply to `AT+CIPRXGET?`.
     private func isOwnInformation(_ line: String, command: ATCommand?) -> Bool {
         guard let command, command.isExtended, line.hasPrefix(command.name + ":") else { return false }
-        if command.name == "+CIPRXGET", command.form != .read, UnsolicitedResult.dataAvailableLink(line) != nil {
+        if command.name == "+CIPRXGET", command.form != .read, case .dataAvailable? = ModuleResult(line: line) {
             return false
         }
         return true
@@ -260,20 +257,6 @@ struct CommandEngineStateMachine {
     // MARK: Helpers
 
     static func isEcho(_ line: String, of command: String) -> Bool {
-        line.trimmingCharacters(in: " ").uppercased() == Substring(command).trimmingCharacters(in: " ").uppercased()
-    }
-
-    static func isIPv4Address(_ line: String) -> Bool {
-        let parts = line.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4
-            && parts.allSatisfy { part in
-                part.count <= 3 && ReplyFrameDecoder.decimal(part).map { $0 <= 255 } == true
-            }
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: Character) -> Substring {
-        Substring(self).trimmingCharacters(in: set)
+        line.trimmingCharacters(in: " ").uppercased() == command.trimmingCharacters(in: " ").uppercased()
     }
 }

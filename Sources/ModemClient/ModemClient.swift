@@ -132,7 +132,7 @@ public final class ModemClient: Sendable {
         let reply = try await run(ATRequest("AT+CIPMUX?"))
         guard reply.result.isSuccess,
             let line = reply.lines.first(where: { $0.hasPrefix("+CIPMUX:") }),
-            let value = Int(UnsolicitedResult.value(after: "+CIPMUX:", in: line))
+            let value = Int(line.dropFirst("+CIPMUX:".count).trimmingCharacters(in: " "))
         else { return nil }
         return value == 1
     }
@@ -141,7 +141,7 @@ public final class ModemClient: Sendable {
     /// `AT+CIPSTATUS` reports them (SIM800 manual §8.2.8, spec `CIPSTATUS.md`).
     public func connectionStatus() async throws(ModemClientError) -> ConnectionStatus {
         let multi = try await multiConnection()
-        let request = ATRequest("AT+CIPSTATUS", completion: .status(multiConnection: multi, linkCount: 6))
+        let request = ATRequest("AT+CIPSTATUS", completion: .status(multiConnection: multi, linkCount: ModuleFamily.sim800.linkCount))
         let reply = try await run(request)
         try Self.require(reply)
         do {

@@ -152,11 +152,3 @@ public struct ReplyFrameDecoder: Sendable {
     }
 }
 
-extension Substring {
-    func trimmingCharacters(in set: Character) -> Substring {
-        var result = self
-        while result.first == set { result = result.dropFirst() }
-        while result.last == set { result = result.dropLast() }
-        return result
-    }
-}

@@ -1,3 +1,5 @@
+import ModemProtocol
+
 /// An unsolicited result code: a line the module writes on its own, not as part of a reply
 /// (SIM800 manual §8.2 and the power-on messages of §1.4; real forms in docs/research/real-logs.md).
 ///
@@ -38,47 +40,27 @@ public enum UnsolicitedResult: Equatable, Sendable {
     /// Any other line that arrived while no command was running.
     case other(String)
 
-    /// Classifies a line that may be an unsolicited result; `nil` when it is not one of the known forms.
+    /// Classifies a line that may be an unsolicited result; `nil` when it is not one of the known
+    /// forms. Decoded with the module's vocabulary, ``ModuleResult``.
     public init?(line: String) {
-        let (link, text) = Self.splitLink(line)
-        if link != nil {
-            switch text {
-            case "CONNECT OK": self = .connectOK(link: link)
-            case "CONNECT FAIL": self = .connectFailed(link: link)
-            case "ALREADY CONNECT": self = .alreadyConnected(link: link)
-            case "CLOSED": self = .closed(link: link)
-            default:
-                guard text.hasPrefix("REMOTE IP:") else { return nil }
-                self = .remoteIP(link: link, address: Self.value(after: "REMOTE IP:", in: text))
-            }
-            return
-        }
-        switch line {
-        case "RDY": self = .ready
-        case "Call Ready": self = .callReady
-        case "SMS Ready": self = .smsReady
-        case "CONNECT OK": self = .connectOK(link: nil)
-        case "CONNECT FAIL": self = .connectFailed(link: nil)
-        case "ALREADY CONNECT": self = .alreadyConnected(link: nil)
-        case "CLOSED": self = .closed(link: nil)
-        case "+PDP: DEACT": self = .pdpDeactivated
-        case "SERVER OK": self = .serverOK
-        default:
-            if line.hasPrefix("+CFUN:") {
-                self = .functionality(Self.value(after: "+CFUN:", in: line))
-            } else if line.hasPrefix("+CPIN:") {
-                self = .simStatus(Self.value(after: "+CPIN:", in: line))
-            } else if line.hasPrefix("+CDNSGIP:") {
-                self = .dnsResult(Self.value(after: "+CDNSGIP:", in: line))
-            } else if line.hasPrefix("REMOTE IP:") {
-                self = .remoteIP(link: nil, address: Self.value(after: "REMOTE IP:", in: line))
-            } else if line.hasPrefix("STATE:") {
-                self = .state(Self.value(after: "STATE:", in: line))
-            } else if let link = Self.dataAvailableLink(line) {
-                self = .dataAvailable(link: link)
-            } else {
-                return nil
-            }
+        switch ModuleResult(line: line) {
+        case .ready?: self = .ready
+        case .functionality(let level)?: self = .functionality(String(level))
+        case .simStatus(let code)?: self = .simStatus(code)
+        case .callReady?: self = .callReady
+        case .smsReady?: self = .smsReady
+        case .connectOK(let link)?: self = .connectOK(link: link)
+        case .connectFail(let link)?: self = .connectFailed(link: link)
+        case .alreadyConnect(let link)?: self = .alreadyConnected(link: link)
+        case .closed(let link)?: self = .closed(link: link)
+        case .pdpDeact?: self = .pdpDeactivated
+        case .dataAvailable(let link)?: self = .dataAvailable(link: link)
+        case .remoteIP(let link, let address)?: self = .remoteIP(link: link, address: address)
+        case .serverOK?: self = .serverOK
+        case .state?: self = .state(String(line.dropFirst("STATE:".count).trimmingCharacters(in: " ")))
+        case .closeOK?, .sendOK?, .sendFail?, .dataAccept?, .shutOK?, .serverClose?, .bearerDeactivated?, nil:
+            guard line.hasPrefix("+CDNSGIP:") else { return nil }
+            self = .dnsResult(String(line.dropFirst("+CDNSGIP:".count).trimmingCharacters(in: " ")))
         }
     }
 
@@ -93,31 +75,5 @@ public enum UnsolicitedResult: Equatable, Sendable {
         } else {
             return nil
         }
-    }
-
-    /// `+CIPRXGET: 1` or `+CIPRXGET: 1,<n>`: the link, wrapped so that single mode (`nil`) differs from no match.
-    static func dataAvailableLink(_ line: String) -> Int?? {
-        guard line.hasPrefix("+CIPRXGET:") else { return nil }
-        let fields = line.dropFirst("+CIPRXGET:".count).split(separator: ",").map { $0.trimmingCharacters(in: " ") }
-        guard fields.first == "1" else { return nil }
-        switch fields.count {
-        case 1: return .some(nil)
-        case 2: return Int(fields[1]).map { .some($0) } ?? nil
-        default: return nil
-        }
-    }
-
-    /// `0, CLOSED` → (0, "CLOSED"); a line without a link number → (nil, line).
-    static func splitLink(_ line: String) -> (Int?, Substring) {
-        let text = Substring(line)
-        guard let comma = text.firstIndex(of: ","), comma > text.startIndex,
-            text[..<comma].allSatisfy({ $0.isASCII && $0.isNumber }), text.distance(from: text.startIndex, to: comma) <= 2,
-            let link = Int(text[..<comma])
-        else { return (nil, text) }
-        return (link, text[text.index(after: comma)...].trimmingCharacters(in: " "))
-    }
-
-    static func value(after prefix: String, in text: some StringProtocol) -> String {
-        String(Substring(text).dropFirst(prefix.count).trimmingCharacters(in: " "))
     }
 }

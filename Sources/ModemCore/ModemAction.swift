@@ -38,10 +38,9 @@ public enum ModemTimer: Hashable, Sendable {
     case response
 }
 
-/// Something the modem asks its runtime to do. The runtime carries actions out in order.
+/// Something the modem asks its runtime to do, besides writing to the serial line
+/// (``ModemOutput/serial``). The runtime carries actions out in order.
 public enum ModemAction: Equatable, Sendable {
-    /// Write bytes to the serial line.
-    case write([UInt8])
     /// Activate the PDP context; answer with ``NetworkEvent/contextActivated(localAddress:)`` or
     /// ``NetworkEvent/contextActivationFailed``.
     case activateContext(apn: String, user: String, password: String)

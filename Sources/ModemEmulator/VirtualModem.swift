@@ -311,11 +311,7 @@ public final class VirtualModem: @unchecked Sendable {
             case .serial(let bytes): modem.serialReceived(bytes, into: &output)
             case .network(let event): modem.handle(event, into: &output)
             case .timer(let timer): modem.timerFired(timer, into: &output)
-            case .reset:
-                serial.write(serialOutput)
-                serialOutput.removeAll(keepingCapacity: true)
-                for action in modem.reset() { execute(action) }
-                continue
+            case .reset: modem.reset(into: &output)
             }
             // The actions first (a `.send` before its `SEND OK`); the serial bytes of every input
             // carried out here (a send's data and the `SEND OK` its socket write brings) go out
@@ -341,8 +337,6 @@ public final class VirtualModem: @unchecked Sendable {
 
     private func execute(_ action: ModemAction) {
         switch action {
-        case .write(let bytes):
-            serial.write(bytes)
         case .activateContext(let apn, _, _):
             activation?.cancel()
             logger.debug("activating PDP context", metadata: ["apn": "\(apn)"])

@@ -9,11 +9,8 @@ public enum StatusDialect: String, Sendable, CaseIterable {
     case spec
 }
 
-/// Renders a ``ConnectionStatus`` as the information lines of `AT+CIPSTATUS` in one dialect.
-///
-/// The byte API (``appendExecute(_:formatter:to:)``, ``appendLinkLine(_:formatter:to:)``) writes
-/// framed lines straight into an output buffer without allocating; the `String` API returns the
-/// same lines unframed, for tests and tools.
+/// Renders what `AT+CIPSTATUS` reports as its framed information lines in one dialect, straight
+/// into an output buffer and without allocating.
 public struct CIPSTATUSEncoder: Sendable {
     public let dialect: StatusDialect
 
@@ -21,36 +18,29 @@ public struct CIPSTATUSEncoder: Sendable {
         self.dialect = dialect
     }
 
-    /// The lines after `OK` for `AT+CIPSTATUS`: `STATE: …`, then the `S:` and `C:` lines in multi mode.
-    public func executeLines(_ status: ConnectionStatus) -> [String] {
+    /// Appends the reply to `AT+CIPSTATUS` after its `OK`.
+    public func appendExecute(_ status: ConnectionStatus, formatter: ResponseFormatter, to output: inout [UInt8]) {
         switch status {
         case .single(let state):
-            return ["STATE: " + state.rawValue]
+            appendExecute(state, formatter: formatter, to: &output)
         case .multi(let state, let server, let links):
-            var lines = ["STATE: " + state.rawValue]
-            if dialect == .sim800, let server { lines.append(render { appendServer(server, to: &$0) }) }
-            for link in links { lines.append(render { appendLink("C: ", link, to: &$0) }) }
-            return lines
+            appendExecute(state, server: server, links: links, formatter: formatter, to: &output)
         }
     }
 
-    /// The line for `AT+CIPSTATUS=<n>`, sent before `OK`.
-    public func linkLine(_ link: LinkStatus) -> String {
-        render { appendLink(dialect == .sim800 ? "+CIPSTATUS: " : "", link, to: &$0) }
+    /// Appends the single-connection reply after its `OK`: the framed `STATE:` line.
+    public func appendExecute(_ state: SingleConnectionState, formatter: ResponseFormatter, to output: inout [UInt8]) {
+        appendState(state, formatter: formatter, to: &output)
     }
 
-    /// Appends the reply to `AT+CIPSTATUS` after its `OK`: the framed `STATE:` line, then in multi
-    /// mode the `S:`/`C:` lines as one block, one after the other without blank lines between them,
-    /// as real SIM800 modules send them (docs/research/real-logs.md, a).
+    /// Appends the multi-connection reply after its `OK`: the framed `STATE:` line, then the
+    /// `S:`/`C:` lines as one block, one after the other without blank lines between them, as real
+    /// SIM800 modules send them (docs/research/real-logs.md, a).
     public func appendExecute(
-        stateWord: String, server: ServerStatus?, links: some Sequence<LinkStatus>, multiConnection: Bool,
+        _ state: MultiConnectionState, server: ServerStatus?, links: some Sequence<LinkStatus>,
         formatter: ResponseFormatter, to output: inout [UInt8]
     ) {
-        formatter.appendLine(to: &output) { output in
-            output.append(contentsOf: "STATE: ".utf8)
-            output.append(contentsOf: stateWord.utf8)
-        }
-        guard multiConnection else { return }
+        appendState(state, formatter: formatter, to: &output)
         formatter.appendLine(to: &output) { output in
             var first = true
             if dialect == .sim800, let server {
@@ -65,15 +55,17 @@ public struct CIPSTATUSEncoder: Sendable {
         }
     }
 
-    /// Appends the framed line for `AT+CIPSTATUS=<n>`.
+    /// Appends the framed line for `AT+CIPSTATUS=<n>`, sent before `OK`.
     public func appendLinkLine(_ link: LinkStatus, formatter: ResponseFormatter, to output: inout [UInt8]) {
         formatter.appendLine(to: &output) { appendLink(dialect == .sim800 ? "+CIPSTATUS: " : "", link, to: &$0) }
     }
 
-    private func render(_ body: (inout [UInt8]) -> Void) -> String {
-        var bytes: [UInt8] = []
-        body(&bytes)
-        return String(decoding: bytes, as: UTF8.self)
+    /// `STATE: <state>`
+    private func appendState(_ state: some StateWord, formatter: ResponseFormatter, to output: inout [UInt8]) {
+        formatter.appendLine(to: &output) { output in
+            output.append(contentsOf: "STATE: ".utf8)
+            output.append(contentsOf: state.rawValue.utf8)
+        }
     }
 
     /// `S: 0,<bearer>,"<port>","<state>"`

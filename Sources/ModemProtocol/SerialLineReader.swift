@@ -4,7 +4,7 @@
 /// Command mode follows ITU-T V.250 §5.2: CR (S3) ends a line, backspace (S5) or DEL removes the
 /// last character, a LF directly after CR is ignored and a lone LF also ends a line (tolerated:
 /// many hosts send `\n` only). NUL, Ctrl-Z and ESC are dropped in command mode. A line longer than ``maximumLineLength`` is not kept growing: the
-/// rest is discarded and ``Event/lineTooLong`` reported at its end, so that the modem answers
+/// rest is discarded and ``Frame/lineTooLong`` reported at its end, so that the modem answers
 /// `ERROR`.
 ///
 /// Data phases (SIM800 manual §8.2.3 `AT+CIPSEND`): either data ended by Ctrl-Z (0x1A), with ESC
@@ -19,18 +19,6 @@ public struct SerialLineReader: Sendable {
         case dataUntilCtrlZ(maximum: Int)
         /// Exactly `length` bytes of data.
         case dataFixed(length: Int)
-    }
-
-    /// A complete frame.
-    public enum Event: Equatable, Sendable {
-        /// A command line, without its terminator.
-        case line([UInt8])
-        /// A line that exceeded ``SerialLineReader/maximumLineLength``; its bytes were discarded.
-        case lineTooLong
-        /// The data of a data phase; the reader is back in command mode.
-        case data([UInt8])
-        /// ESC ended a Ctrl-Z data phase; the data was discarded and the reader is in command mode.
-        case dataCancelled
     }
 
     /// The bytes the reader gives meaning to (V.250 S3, S4, S5; Ctrl-Z and ESC of `AT+CIPSEND`).
@@ -48,7 +36,14 @@ public struct SerialLineReader: Sendable {
 
     /// What ``nextFrame(_:)`` found; the bytes of a line or data frame are in ``frameBytes``.
     public enum Frame: Equatable, Sendable {
-        case line, lineTooLong, data, dataCancelled
+        /// A command line, without its terminator.
+        case line
+        /// A line that exceeded ``SerialLineReader/maximumLineLength``; its bytes were discarded.
+        case lineTooLong
+        /// The data of a data phase; the reader is back in command mode.
+        case data
+        /// ESC ended a Ctrl-Z data phase; the data was discarded and the reader is in command mode.
+        case dataCancelled
     }
 
     private var buffer: [UInt8] = []
@@ -102,20 +97,10 @@ public struct SerialLineReader: Sendable {
     /// Consumes bytes from the front of `input` until one frame is complete or `input` is empty.
     ///
     /// Returns the frame, or `nil` when all of `input` was consumed without completing one. The
-    /// caller handles the frame (and may call ``beginData(_:)``) before reading on, so that the
-    /// bytes after a command line are framed in the phase that command started.
-    public mutating func read(_ input: inout ArraySlice<UInt8>) -> Event? {
-        switch nextFrame(&input) {
-        case .line: .line(buffer)
-        case .lineTooLong: .lineTooLong
-        case .data: .data(buffer)
-        case .dataCancelled: .dataCancelled
-        case nil: nil
-        }
-    }
-
-    /// ``read(_:)`` without copying the frame's bytes: they stay in ``frameBytes`` until reading
-    /// goes on. The modem's steady-state path uses this to parse a line in place.
+    /// bytes of a line or data frame stay in ``frameBytes`` until reading goes on, so that the
+    /// modem parses a line in place. The caller handles the frame (and may call ``beginData(_:)``)
+    /// before reading on, so that the bytes after a command line are framed in the phase that
+    /// command started.
     public mutating func nextFrame(_ input: inout ArraySlice<UInt8>) -> Frame? {
         if frameReady {
             buffer.removeAll(keepingCapacity: true)

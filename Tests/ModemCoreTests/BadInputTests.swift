@@ -9,8 +9,7 @@ struct BadInputTests {
     /// A multi-mode modem with an open link 0 carrying unread data, a closed link 1, a listening
     /// server: as much state as possible to disturb.
     static func busyModem(cmee: Int = 0) -> ModemHarness {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.send("AT+CMEE=\(cmee)")
         modem.send("AT+CIPMUX=1")
         modem.send("AT+CIPRXGET=1")
@@ -65,8 +64,7 @@ struct BadInputTests {
 
     @Test("AT+CIPSTATUS=<n> in single mode is an error")
     func linkQueryInSingleMode() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.bringUp()
         modem.connect()
         let before = modem.modem.snapshot
@@ -86,8 +84,7 @@ struct BadInputTests {
 
     @Test("a failed command in a chain stops the chain")
     func failedChain() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         #expect(modem.send("AT+CIPMUX=1;+NOSUCH;+CIPHEAD=1") == "\r\nERROR\r\n")
         // V.250: commands before the failing one took effect, the rest did not run.
         #expect(modem.send("AT+CIPMUX?;+CIPHEAD?") == "\r\n+CIPMUX: 1\r\n\r\n+CIPHEAD: 0\r\n\r\nOK\r\n")
@@ -95,8 +92,7 @@ struct BadInputTests {
 
     @Test("ALREADY CONNECT for a link in use, and the link keeps working")
     func alreadyConnect() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.bringUp()
         let id = modem.connect()
         #expect(modem.send("AT+CIPSTART=\"TCP\",\"127.0.0.1\",9") == "\r\nERROR\r\n\r\nALREADY CONNECT\r\n")

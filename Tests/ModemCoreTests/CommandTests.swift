@@ -14,8 +14,7 @@ struct CommandTests {
 
     @Test("ATV0 gives numeric result codes and unframed information text")
     func numericResults() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         #expect(modem.send("ATV0") == "0\r")
         #expect(modem.send("AT+NOSUCH") == "4\r")
         #expect(modem.send("AT+CIPMUX?") == "+CIPMUX: 0\r\n0\r")
@@ -52,8 +51,7 @@ struct CommandTests {
 
     @Test("AT+CIPSEND forms: Ctrl-Z data, fixed length, DATA ACCEPT under AT+CIPQSEND=1, ESC cancels")
     func sendForms() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.bringUp()
         let id = modem.connect()
         #expect(modem.send("AT+CIPSEND") == "\r\n> ")
@@ -72,8 +70,7 @@ struct CommandTests {
 
     @Test("SEND FAIL when the peer closes during the data phase; the CLOSED URC waits for the result")
     func sendFail() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.send("AT+CIPMUX=1")
         modem.bringUp()
         let id = modem.connect(link: 2)
@@ -84,16 +81,14 @@ struct CommandTests {
 
     @Test("received data: raw in single mode, +IPD with AT+CIPHEAD=1, +RECEIVE in multi mode")
     func receivedData() {
-        var single = ModemHarness()
-        single.echoOff()
+        var single = ModemHarness(echo: false)
         single.bringUp()
         let id = single.connect()
         #expect(single.event(.received(id, Array("raw".utf8))) == "raw")
         single.send("AT+CIPHEAD=1")
         #expect(single.event(.received(id, Array("hd".utf8))) == "\r\n+IPD,2:hd")
 
-        var multi = ModemHarness()
-        multi.echoOff()
+        var multi = ModemHarness(echo: false)
         multi.send("AT+CIPMUX=1")
         multi.bringUp()
         let link = multi.connect(link: 4)
@@ -102,8 +97,7 @@ struct CommandTests {
 
     @Test("AT+CIPRXGET modes 2, 3 and 4 in single and multi mode")
     func manualReceive() {
-        var single = ModemHarness()
-        single.echoOff()
+        var single = ModemHarness(echo: false)
         single.send("AT+CIPRXGET=1")
         single.bringUp()
         let id = single.connect()
@@ -114,8 +108,7 @@ struct CommandTests {
         let reply = single.send("AT+CIPRXGET=2,10")
         #expect(reply == "\r\n+CIPRXGET: 2,3,0\r\n\n\u{FFFD}B\r\nOK\r\n")
 
-        var multi = ModemHarness()
-        multi.echoOff()
+        var multi = ModemHarness(echo: false)
         multi.send("AT+CIPMUX=1")
         multi.send("AT+CIPRXGET=1")
         multi.bringUp()
@@ -131,8 +124,7 @@ struct CommandTests {
 
     @Test("a full receive buffer pauses the socket; reading below half resumes it; UDP drops instead")
     func receiveBackPressure() {
-        var modem = ModemHarness { $0.receiveBufferLimit = 8 }
-        modem.echoOff()
+        var modem = ModemHarness(echo: false) { $0.receiveBufferLimit = 8 }
         modem.send("AT+CIPMUX=1")
         modem.send("AT+CIPRXGET=1")
         modem.bringUp()
@@ -152,8 +144,7 @@ struct CommandTests {
 
     @Test("CONNECT FAIL after the module's connect timeout, with the state line first in single mode")
     func connectTimeout() {
-        var modem = ModemHarness { $0.timeouts.connect = .milliseconds(300) }
-        modem.echoOff()
+        var modem = ModemHarness(echo: false) { $0.timeouts.connect = .milliseconds(300) }
         modem.bringUp()
         modem.send("AT+CIPSTART=\"TCP\",\"192.0.2.1\",80")
         let id = modem.lastConnection!
@@ -168,8 +159,7 @@ struct CommandTests {
 
     @Test("a refused connection in multi mode: <n>, CONNECT FAIL")
     func refusedMulti() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.send("AT+CIPMUX=1")
         modem.bringUp()
         modem.send("AT+CIPSTART=3,\"TCP\",\"127.0.0.1\",1")
@@ -178,8 +168,7 @@ struct CommandTests {
 
     @Test("AT+CIPSTART in IP INITIAL brings the context up itself (single mode)")
     func autoActivation() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         #expect(modem.send("AT+CIPSTART=\"TCP\",\"127.0.0.1\",80") == "\r\nOK\r\n")
         #expect(modem.actions.contains(.activateContext(apn: "CMNET", user: "", password: "")))
         #expect(modem.status() == "\r\nOK\r\n\r\nSTATE: TCP CONNECTING\r\n")
@@ -191,8 +180,7 @@ struct CommandTests {
 
     @Test("AT+CIPSERVER in single mode: REMOTE IP, CONNECT OK, back to SERVER LISTENING")
     func singleServer() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.bringUp()
         modem.send("AT+CIPSERVER=1,2000")
         modem.event(.listening(port: 2000))
@@ -209,8 +197,7 @@ struct CommandTests {
 
     @Test("AT+CDNSGIP: OK, then the answer as a URC")
     func dnsQuery() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.bringUp()
         #expect(modem.send("AT+CDNSGIP=\"localhost\"") == "\r\nOK\r\n")
         guard case .resolve(let query, "localhost") = modem.actions.dropLast().last else {
@@ -225,8 +212,7 @@ struct CommandTests {
 
     @Test("read and test forms report the settings")
     func readAndTestForms() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         #expect(modem.send("AT+CIPSTATUS=?") == "\r\nOK\r\n")
         #expect(modem.send("AT+CIPMUX=?") == "\r\n+CIPMUX: (0,1)\r\n\r\nOK\r\n")
         #expect(modem.send("AT+CMEE=?") == "\r\n+CMEE: (0-2)\r\n\r\nOK\r\n")
@@ -240,16 +226,12 @@ struct CommandTests {
 
     @Test("reset drops every connection and announces the reboot")
     func reset() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.bringUp()
         let id = modem.connect()
-        let actions = modem.modem.reset()
-        #expect(actions.contains(.close(id, graceful: false)))
-        let output = String(decoding: actions.flatMap { action -> [UInt8] in
-            if case .write(let bytes) = action { return bytes }
-            return []
-        }, as: UTF8.self)
+        let before = modem.actions.count
+        let output = modem.reset()
+        #expect(modem.actions[before...].contains(.close(id, graceful: false)))
         #expect(output == "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n")
         #expect(modem.modem.connection(onLink: 0) == nil)
         #expect(modem.send("AT+CIPSTATUS") == "AT+CIPSTATUS\r\r\nOK\r\n\r\nSTATE: IP INITIAL\r\n")
@@ -299,8 +281,7 @@ struct CommandLineReportTests {
 struct ResponseTimeTests {
     @Test("AT+CIPSHUT with a context up answers SHUT OK after its response time; the state is IP INITIAL at once")
     func delayedShut() {
-        var modem = ModemHarness { $0.responseTimes.shut = .milliseconds(700) }
-        modem.echoOff()
+        var modem = ModemHarness(echo: false) { $0.responseTimes.shut = .milliseconds(700) }
         modem.bringUp()
         let id = modem.connect()
         #expect(modem.send("AT+CIPSHUT") == "")

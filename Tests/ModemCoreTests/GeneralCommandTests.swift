@@ -46,15 +46,13 @@ struct GeneralCommandTests {
 
     @Test("replies", arguments: replies)
     func reply(command: String, expected: String) {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         #expect(modem.send(command) == expected)
     }
 
     @Test("AT+CREG=1 reports registration changes; AT+CFUN=0 drops the network, =1 brings it back")
     func registrationURCs() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         #expect(modem.send("AT+CREG=1") == "\r\nOK\r\n")
         modem.bringUp()
         modem.connect()
@@ -68,8 +66,7 @@ struct GeneralCommandTests {
     @Test("AT+CFUN=0 closes open AT+SAPBR bearers too: `+SAPBR 1: DEACT`, then `+PDP: DEACT` (TinyGSM #466)")
     func radioOffClosesBearers() {
         // Only the bearer open (sim800l-gsm-module's connect_gprs): it used to stay open with the radio off.
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.send("AT+SAPBR=3,1,\"APN\",\"internet\"")
         modem.send("AT+SAPBR=1,1")
         modem.event(.bearerActivated(profile: 1, localAddress: "10.64.0.2"))
@@ -78,8 +75,7 @@ struct GeneralCommandTests {
         #expect(modem.send("AT+SAPBR=2,1") == "\r\n+SAPBR: 1,3,\"0.0.0.0\"\r\n\r\nOK\r\n")
 
         // TinyGSM's gprsConnect (bearer and context): the order of the real SIM808 R14.18 log.
-        var both = ModemHarness()
-        both.echoOff()
+        var both = ModemHarness(echo: false)
         both.send("AT+SAPBR=1,1")
         both.event(.bearerActivated(profile: 1, localAddress: "10.64.0.2"))
         both.bringUp()
@@ -91,8 +87,7 @@ struct GeneralCommandTests {
 
     @Test("AT+CFUN=1,1 answers OK, then reboots with the power-on URCs")
     func reboot() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.send("AT+CIPMUX=1")
         modem.bringUp()
         let id = modem.connect(link: 0)

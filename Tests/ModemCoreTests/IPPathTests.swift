@@ -7,8 +7,7 @@ import Testing
 struct IPPathTests {
     @Test("AT+SAPBR: set parameters, open (waits for the network), query, close")
     func bearerProfile() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         #expect(modem.send("AT+SAPBR=2,1") == "\r\n+SAPBR: 1,3,\"0.0.0.0\"\r\n\r\nOK\r\n")
         // sim800l-gsm-module's connect_gprs sends this chain and needs exactly one OK.
         #expect(modem.send("AT+SAPBR=3,1,\"CONTYPE\",\"GPRS\";+SAPBR=3,1,\"APN\",\"internet\";+SAPBR=1,1") == "")
@@ -29,8 +28,7 @@ struct IPPathTests {
 
     @Test("AT+SAPBR=1,1 fails when the network refuses, and the network drop closes an open bearer")
     func bearerFailures() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.send("AT+SAPBR=1,1")
         #expect(modem.event(.bearerActivationFailed(profile: 1)) == "\r\nERROR\r\n")
         modem.send("AT+SAPBR=1,1")
@@ -42,8 +40,7 @@ struct IPPathTests {
 
     @Test("AT+CIPPING: one line per attempt in 100 ms units, no reply as 600/255, then OK")
     func ping() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         #expect(modem.send("AT+CIPPING=localhost") == "\r\nERROR\r\n")
         modem.bringUp()
         #expect(modem.send("AT+CIPPING=localhost,3,32,5") == "")
@@ -63,8 +60,7 @@ struct IPPathTests {
 
     @Test("transparent mode: CONNECT, raw data both ways, +++ with guard times, ATO, peer close")
     func transparentMode() {
-        var modem = ModemHarness { $0.timeouts.escapeGuard = .milliseconds(50) }
-        modem.echoOff()
+        var modem = ModemHarness(echo: false) { $0.timeouts.escapeGuard = .milliseconds(50) }
         #expect(modem.send("AT+CIPMODE=1") == "\r\nOK\r\n")
         modem.bringUp()
         modem.send("AT+CIPSTART=\"TCP\",\"127.0.0.1\",9000")
@@ -94,8 +90,7 @@ struct IPPathTests {
 
     @Test("AT+CIPMODE only in IP INITIAL and single mode; AT+CIPSEND is refused in transparent mode")
     func transparentModeRules() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.send("AT+CIPMUX=1")
         #expect(modem.send("AT+CIPMODE=1") == "\r\nERROR\r\n")
         modem.send("AT+CIPMUX=0")
@@ -107,8 +102,7 @@ struct IPPathTests {
 
     @Test("registration lost and regained: +CREG/+CGREG URCs where enabled, AT+CSQ follows the signal")
     func registrationEvents() {
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         modem.send("AT+CREG=1;+CGREG=2")
         #expect(modem.event(.registrationChanged(registered: false)) == "\r\n+CREG: 2\r\n\r\n+CGREG: 2\r\n")
         #expect(modem.send("AT+CREG?") == "\r\n+CREG: 1,2\r\n\r\nOK\r\n")

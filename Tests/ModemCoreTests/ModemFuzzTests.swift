@@ -49,8 +49,7 @@ struct ModemFuzzTests {
     @Test("random command sequences and events: a rejected command never changes state", arguments: 0..<8)
     func commandSequences(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
-        var modem = ModemHarness()
-        modem.echoOff()
+        var modem = ModemHarness(echo: false)
         if seed % 2 == 1 { modem.send("AT+CIPMUX=1") }
         var connections: [ConnectionID] = []
         for _ in 0..<400 {

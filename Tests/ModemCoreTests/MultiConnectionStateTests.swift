@@ -7,8 +7,7 @@ import Testing
 @Suite("Multi-connection and client states")
 struct MultiConnectionStateTests {
     func multiModem(_ dialect: StatusDialect) -> ModemHarness {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         #expect(modem.send("AT+CIPMUX=1") == "\r\nOK\r\n")
         return modem
     }

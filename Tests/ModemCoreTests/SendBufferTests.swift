@@ -121,8 +121,7 @@ import Testing
 
     @Test("transparent mode: a full send buffer stops the serial line; it reads again at half")
     func transparentFlowControl() {
-        var modem = ModemHarness { $0.sendBufferLimit = 1000 }
-        modem.echoOff()
+        var modem = ModemHarness(echo: false) { $0.sendBufferLimit = 1000 }
         modem.send("AT+CIPMODE=1")
         modem.bringUp()
         modem.send("AT+CIPSTART=\"TCP\",\"127.0.0.1\",9000")

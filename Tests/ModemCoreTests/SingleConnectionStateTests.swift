@@ -14,8 +14,7 @@ struct SingleConnectionStateTests {
 
     @Test("IP INITIAL after power-on and after AT+CIPSHUT", arguments: dialects)
     func ipInitial(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         expectState(&modem, "IP INITIAL")
         modem.bringUp()
         modem.connect()
@@ -25,16 +24,14 @@ struct SingleConnectionStateTests {
 
     @Test("IP START after AT+CSTT", arguments: dialects)
     func ipStart(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         #expect(modem.send("AT+CSTT=\"internet\",\"user\",\"pass\"") == "\r\nOK\r\n")
         expectState(&modem, "IP START")
     }
 
     @Test("IP CONFIG while activating, and after the network refuses activation", arguments: dialects)
     func ipConfig(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.send("AT+CSTT=\"internet\"")
         // AT+CIICR waits for the network; AT+CIPSTATUS typed meanwhile is answered afterwards.
         #expect(modem.send("AT+CIICR") == "")
@@ -48,8 +45,7 @@ struct SingleConnectionStateTests {
 
     @Test("IP GPRSACT after activation", arguments: dialects)
     func ipGprsact(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.send("AT+CSTT=\"internet\"")
         modem.send("AT+CIICR")
         #expect(modem.actions.contains(.activateContext(apn: "internet", user: "", password: "")))
@@ -59,8 +55,7 @@ struct SingleConnectionStateTests {
 
     @Test("IP STATUS after AT+CIFSR, which answers the address alone", arguments: dialects)
     func ipStatus(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.send("AT+CSTT=\"internet\"")
         modem.send("AT+CIICR")
         modem.event(.contextActivated(localAddress: "10.64.0.2"))
@@ -70,8 +65,7 @@ struct SingleConnectionStateTests {
 
     @Test("TCP CONNECTING until the network answers", arguments: dialects)
     func tcpConnecting(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         #expect(modem.send("AT+CIPSTART=\"TCP\",\"example.net\",80") == "\r\nOK\r\n")
         #expect(modem.actions.contains(.connect(modem.lastConnection!, .tcp, host: "example.net", port: 80)))
@@ -80,8 +74,7 @@ struct SingleConnectionStateTests {
 
     @Test("UDP CONNECTING until the port is registered", arguments: dialects)
     func udpConnecting(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         #expect(modem.send("AT+CIPSTART=\"UDP\",\"127.0.0.1\",\"5000\"") == "\r\nOK\r\n")
         expectState(&modem, "UDP CONNECTING")
@@ -89,8 +82,7 @@ struct SingleConnectionStateTests {
 
     @Test("SERVER LISTENING after AT+CIPSERVER=1", arguments: dialects)
     func serverListening(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         #expect(modem.send("AT+CIPSERVER=1,8080") == "\r\nOK\r\n")
         #expect(modem.actions.last == .listen(port: 8080))
@@ -100,8 +92,7 @@ struct SingleConnectionStateTests {
 
     @Test("CONNECT OK when the connection is established", arguments: dialects)
     func connectOK(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         modem.send("AT+CIPSTART=\"TCP\",\"127.0.0.1\",8080")
         #expect(modem.event(.connected(modem.lastConnection!, remoteAddress: "127.0.0.1")) == "\r\nCONNECT OK\r\n")
@@ -110,8 +101,7 @@ struct SingleConnectionStateTests {
 
     @Test("TCP CLOSING during a graceful AT+CIPCLOSE, TCP CLOSED when it completes", arguments: dialects)
     func tcpClosing(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         let id = modem.connect()
         #expect(modem.send("AT+CIPCLOSE") == "\r\nCLOSE OK\r\n")
@@ -123,8 +113,7 @@ struct SingleConnectionStateTests {
 
     @Test("UDP CLOSING while the port is deregistered", arguments: dialects)
     func udpClosing(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         let id = modem.connect(transport: .udp, port: 5000)
         #expect(modem.send("AT+CIPCLOSE=0") == "\r\nCLOSE OK\r\n")
@@ -135,8 +124,7 @@ struct SingleConnectionStateTests {
 
     @Test("TCP CLOSED when the peer closes", arguments: dialects)
     func tcpClosed(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         let id = modem.connect()
         #expect(modem.event(.remoteClosed(id)) == "\r\nCLOSED\r\n")
@@ -145,8 +133,7 @@ struct SingleConnectionStateTests {
 
     @Test("UDP CLOSED after a quick close", arguments: dialects)
     func udpClosed(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         let id = modem.connect(transport: .udp, port: 5000)
         #expect(modem.send("AT+CIPCLOSE=1") == "\r\nCLOSE OK\r\n")
@@ -156,8 +143,7 @@ struct SingleConnectionStateTests {
 
     @Test("PDP DEACT when the network drops the context; only AT+CIPSHUT leaves it", arguments: dialects)
     func pdpDeact(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         modem.connect()
         #expect(modem.event(.contextDeactivated) == "\r\nCLOSED\r\n\r\n+PDP: DEACT\r\n")
@@ -171,8 +157,7 @@ struct SingleConnectionStateTests {
 
     @Test("IP CLOSE when an attempt is closed before it completes", arguments: dialects)
     func ipClose(dialect: StatusDialect) {
-        var modem = ModemHarness(dialect: dialect)
-        modem.echoOff()
+        var modem = ModemHarness(dialect: dialect, echo: false)
         modem.bringUp()
         modem.send("AT+CIPSTART=\"TCP\",\"192.0.2.1\",80")
         let id = modem.lastConnection!

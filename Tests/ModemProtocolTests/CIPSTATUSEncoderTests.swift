@@ -234,3 +234,23 @@ struct CIPSTATUSEncoderTests {
         #expect(link.state == .initial)
     }
 }
+
+extension CIPSTATUSEncoder {
+    /// The lines of ``appendExecute(_:formatter:to:)`` without framing, for comparisons.
+    func executeLines(_ status: ConnectionStatus) -> [String] {
+        var output: [UInt8] = []
+        appendExecute(status, formatter: ResponseFormatter(), to: &output)
+        return Self.lines(output)
+    }
+
+    /// The line of ``appendLinkLine(_:formatter:to:)`` without framing.
+    func linkLine(_ link: LinkStatus) -> String {
+        var output: [UInt8] = []
+        appendLinkLine(link, formatter: ResponseFormatter(), to: &output)
+        return Self.lines(output).joined()
+    }
+
+    private static func lines(_ output: [UInt8]) -> [String] {
+        String(decoding: output, as: UTF8.self).split(separator: "\r\n").map(String.init)
+    }
+}

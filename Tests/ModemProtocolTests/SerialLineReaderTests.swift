@@ -5,6 +5,25 @@ import Testing
 func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 extension SerialLineReader {
+    /// A frame with its bytes, for comparisons in tests.
+    enum Event: Equatable {
+        case line([UInt8])
+        case lineTooLong
+        case data([UInt8])
+        case dataCancelled
+    }
+
+    /// ``nextFrame(_:)`` with the frame's bytes copied out.
+    mutating func read(_ input: inout ArraySlice<UInt8>) -> Event? {
+        switch nextFrame(&input) {
+        case .line: .line(frameBytes)
+        case .lineTooLong: .lineTooLong
+        case .data: .data(frameBytes)
+        case .dataCancelled: .dataCancelled
+        case nil: nil
+        }
+    }
+
     /// Feeds all of `bytes` in one read call after another, without starting a data phase, and
     /// returns every event.
     mutating func events(_ bytes: [UInt8]) -> [Event] {

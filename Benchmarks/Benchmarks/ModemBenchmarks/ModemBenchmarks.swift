@@ -22,13 +22,17 @@ let sixLinks = ConnectionStatus.multi(
 /// A modem in multi mode with six open links, ready to answer `AT+CIPSTATUS`.
 func busyModem() -> Modem {
     var modem = Modem()
-    _ = modem.serialReceived(Array("ATE0\rAT+CIPMUX=1\rAT+CSTT=\"internet\"\rAT+CIICR\r".utf8))
-    _ = modem.handle(.contextActivated(localAddress: "10.64.0.2"))
-    _ = modem.serialReceived(Array("AT+CIFSR\r".utf8))
+    var output = ModemOutput()
+    modem.serialReceived(Array("ATE0\rAT+CIPMUX=1\rAT+CSTT=\"internet\"\rAT+CIICR\r".utf8), into: &output)
+    modem.handle(.contextActivated(localAddress: "10.64.0.2"), into: &output)
+    modem.serialReceived(Array("AT+CIFSR\r".utf8), into: &output)
     for n in 0..<6 {
-        let actions = modem.serialReceived(Array("AT+CIPSTART=\(n),\"TCP\",\"203.0.113.\(10 + n)\",\(8000 + n)\r".utf8))
-        for case .connect(let id, _, _, _) in actions {
-            _ = modem.handle(.connected(id, remoteAddress: "203.0.113.\(10 + n)"))
+        output.removeAll()
+        modem.serialReceived(
+            Array("AT+CIPSTART=\(n),\"TCP\",\"203.0.113.\(10 + n)\",\(8000 + n)\r".utf8), into: &output)
+        for case .connect(let id, _, _, _) in output.actions {
+            var events = ModemOutput()
+            modem.handle(.connected(id, remoteAddress: "203.0.113.\(10 + n)"), into: &events)
         }
     }
     return modem
@@ -79,17 +83,18 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             output.removeAll(keepingCapacity: true)
-            encoder.appendExecute(
-                stateWord: "IP PROCESSING", server: server, links: links, multiConnection: true, formatter: formatter,
-                to: &output)
+            encoder.appendExecute(.ipProcessing, server: server, links: links, formatter: formatter, to: &output)
             blackHole(output.count)
         }
     }
 
-    Benchmark("Encode a 6-link multi-connection status (String lines)") { benchmark in
+    Benchmark("Encode a 6-link multi-connection status (into a new buffer each time)") { benchmark in
         let encoder = CIPSTATUSEncoder(dialect: .sim800)
+        let formatter = ResponseFormatter()
         for _ in benchmark.scaledIterations {
-            blackHole(encoder.executeLines(sixLinks))
+            var output: [UInt8] = []
+            encoder.appendExecute(sixLinks, formatter: formatter, to: &output)
+            blackHole(output.count)
         }
     }
 

@@ -70,11 +70,11 @@ struct Driver {
         let operation = input.byte()
         switch operation % 16 {
         case 0, 1, 2:
-            serial(input.run(maximum: 64), viaActions: operation & 0x80 != 0)
+            serial(input.run(maximum: 64))
         case 3, 4, 5:
             var line = Array(input.pick(commandLines).utf8)
             if operation & 0x40 != 0 { line += input.run(maximum: 16) }
-            serial(line + [0x0D], viaActions: operation & 0x80 != 0)
+            serial(line + [0x0D])
         case 6, 7:
             answer(success: operation & 0x80 == 0, input: &input)
         case 8, 9, 10:
@@ -89,12 +89,12 @@ struct Driver {
             collect()
         case 13:
             // Data for a send prompt, ended by Ctrl-Z or cancelled with ESC.
-            serial(input.run(maximum: 64) + [operation & 0x80 == 0 ? 0x1A : 0x1B], viaActions: false)
+            serial(input.run(maximum: 64) + [operation & 0x80 == 0 ? 0x1A : 0x1B])
         case 14:
             if operation & 0x80 == 0 {
-                serial(Array("payload".utf8), viaActions: false)
+                serial(Array("payload".utf8))
             } else {
-                output.actions += modem.reset()
+                modem.reset(into: &output)
                 collect()
             }
         default:
@@ -102,12 +102,8 @@ struct Driver {
         }
     }
 
-    mutating func serial(_ bytes: [UInt8], viaActions: Bool) {
-        if viaActions {
-            output.actions += modem.serialReceived(bytes)
-        } else {
-            modem.serialReceived(bytes, into: &output)
-        }
+    mutating func serial(_ bytes: [UInt8]) {
+        modem.serialReceived(bytes, into: &output)
         collect()
     }
 

@@ -29,13 +29,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             while !bytes.isEmpty {
                 let before = bytes.count
                 let phase = reader.phase
-                let event = reader.read(&bytes)
+                let frame = reader.nextFrame(&bytes)
                 fuzzCheck(bytes.count < before, "read consumed nothing in \(phase)")
-                guard let event else {
+                guard let frame else {
                     fuzzCheck(bytes.isEmpty, "no frame but input left")
                     continue
                 }
-                check(event, phase: phase, maximumLineLength: maximumLineLength)
+                check(frame, reader.frameBytes, phase: phase, maximumLineLength: maximumLineLength)
             }
             _ = reader.hasPartialLine
         }
@@ -43,22 +43,25 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-func check(_ event: SerialLineReader.Event, phase: SerialLineReader.Phase, maximumLineLength: Int) {
-    switch (phase, event) {
-    case (.command, .line(let line)):
+func check(_ frame: SerialLineReader.Frame, _ bytes: [UInt8], phase: SerialLineReader.Phase, maximumLineLength: Int) {
+    switch (phase, frame) {
+    case (.command, .line):
+        let line = bytes
         fuzzCheck(!line.isEmpty && line.count <= maximumLineLength, "line of \(line.count) bytes")
         fuzzCheck(!line.contains { [0x0D, 0x0A, 0x08, 0x7F, 0x00, 0x1A, 0x1B].contains($0) }, "control byte in line")
         parse(line)
     case (.command, .lineTooLong):
         break
-    case (.dataUntilCtrlZ(let maximum), .data(let data)):
+    case (.dataUntilCtrlZ(let maximum), .data):
+        let data = bytes
         fuzzCheck(data.count <= maximum, "\(data.count) bytes of data over \(maximum)")
     case (.dataUntilCtrlZ, .dataCancelled):
         break
-    case (.dataFixed(let length), .data(let data)):
+    case (.dataFixed(let length), .data):
+        let data = bytes
         fuzzCheck(data.count == length, "\(data.count) bytes of fixed data, not \(length)")
     default:
-        fuzzCheck(false, "\(event) in \(phase)")
+        fuzzCheck(false, "\(frame) in \(phase)")
     }
 }
 

@@ -52,4 +52,16 @@ extension Modem {
             return .error(nil)
         }
     }
+
+    /// ``flagSetting(_:range:current:set:)`` for an on/off setting.
+    mutating func flagSetting(_ command: ATCommand, range: ClosedRange<Int>, _ setting: WritableKeyPath<Settings, Bool>) -> CommandOutcome {
+        flagSetting(command, range: range, current: settings[keyPath: setting] ? 1 : 0) {
+            $0.settings[keyPath: setting] = $1 == 1
+        }
+    }
+
+    /// ``flagSetting(_:range:current:set:)`` for a numeric setting.
+    mutating func flagSetting(_ command: ATCommand, range: ClosedRange<Int>, _ setting: WritableKeyPath<Settings, Int>) -> CommandOutcome {
+        flagSetting(command, range: range, current: settings[keyPath: setting]) { $0.settings[keyPath: setting] = $1 }
+    }
 }

@@ -146,7 +146,7 @@ extension Modem {
             return .ok
         case .write:
             guard let value = command.singleInteger(in: 0...2) else { return .error(nil) }
-            if gprs { radio.gprsRegistrationReports = value } else { radio.registrationReports = value }
+            radio.setRegistrationReports(value, gprs: gprs)
             return .ok
         case .execute:
             return .error(nil)
@@ -169,29 +169,13 @@ extension Modem {
                 arguments.count == 1 || command.integer(1, in: 0...1) != nil
             else { return .error(nil) }
             if arguments.count == 2, command.integer(1, in: 0...1) == 1 {
-                settings.formatter.appendResult(.ok, to: &outbox.bytes)
+                settings.formatter.appendResult(.ok, to: &output.serial)
                 performReset()
                 return .noResult
             }
             setFunctionality(level)
             return .ok
         }
-    }
-
-    /// Changes the radio.functionality level: leaving full radio.functionality drops the network and the SIM.
-    mutating func setFunctionality(_ level: Int) {
-        guard level != radio.functionality else { return }
-        radio.functionality = level
-        if level == 1 {
-            emitURC("+CPIN: READY")
-            emitURC("Call Ready")
-            emitURC("SMS Ready")
-        } else {
-            // The radio is off: the PDP context and every open AT+SAPBR bearer go down.
-            if context.isActive || context.stage == .activating { contextLost(announce: true) } else { bearersLost() }
-            emitURC("+CPIN: NOT READY")
-        }
-        registrationChanged()
     }
 
     /// Settings drivers write and read back without further effect on the TCP/IP application.
@@ -270,20 +254,6 @@ extension Modem {
             return .ok
         case .execute, .write:
             return .error(nil)
-        }
-    }
-
-    // MARK: Network registration events
-
-    /// Reports a registration change with `+CREG: <stat>` / `+CGREG: <stat>` where the host enabled it.
-    mutating func registrationChanged() {
-        let status = radio.registrationStatus
-        for (name, mode) in [("+CREG", radio.registrationReports), ("+CGREG", radio.gprsRegistrationReports)] {
-            switch mode {
-            case 1: emitURC("\(name): \(status)")
-            case 2: emitURC(radio.registered ? "\(name): \(status),\"1A2B\",\"0C3D\"" : "\(name): \(status)")
-            default: break
-            }
         }
     }
 }

@@ -10,17 +10,23 @@ struct ModemHarness {
     /// an idle network does; off, a test reports ``NetworkEvent/sent(_:count:)`` itself.
     var networkTakesSends = true
 
-    init(dialect: StatusDialect = .sim800, configure: (inout ModemConfiguration) -> Void = { _ in }) {
+    /// A powered-on modem; with `echo` false, echo is turned off first (`ATE0`), as drivers do.
+    init(
+        dialect: StatusDialect = .sim800, echo: Bool = true, configure: (inout ModemConfiguration) -> Void = { _ in }
+    ) {
         var configuration = ModemConfiguration()
         configuration.dialect = dialect
         configure(&configuration)
         modem = Modem(configuration: configuration)
+        if !echo { echoOff() }
     }
 
     /// Sends raw bytes; returns what the modem wrote to the serial line.
     @discardableResult
     mutating func bytes(_ input: [UInt8]) -> String {
-        collect(modem.serialReceived(input))
+        var output = ModemOutput()
+        modem.serialReceived(input, into: &output)
+        return collect(output)
     }
 
     /// How ``send(_:)`` ends a line: CR, or CRLF as TinyGSM does.
@@ -35,13 +41,25 @@ struct ModemHarness {
     /// Feeds a network event; returns what the modem wrote.
     @discardableResult
     mutating func event(_ event: NetworkEvent) -> String {
-        collect(modem.handle(event))
+        var output = ModemOutput()
+        modem.handle(event, into: &output)
+        return collect(output)
     }
 
     /// Fires a timer; returns what the modem wrote.
     @discardableResult
     mutating func fire(_ timer: ModemTimer) -> String {
-        collect(modem.timerFired(timer))
+        var output = ModemOutput()
+        modem.timerFired(timer, into: &output)
+        return collect(output)
+    }
+
+    /// Reboots the modem; returns what it wrote.
+    @discardableResult
+    mutating func reset() -> String {
+        var output = ModemOutput()
+        modem.reset(into: &output)
+        return collect(output)
     }
 
     /// Turns echo off, as drivers do first.
@@ -49,20 +67,11 @@ struct ModemHarness {
         send("ATE0")
     }
 
-    private mutating func collect(_ output: [ModemAction]) -> String {
-        var written: [UInt8] = []
-        var sends: [(ConnectionID, Int)] = []
-        for action in output {
-            if case .write(let bytes) = action {
-                written += bytes
-            } else {
-                if case .send(let id, let bytes) = action { sends.append((id, bytes.count)) }
-                actions.append(action)
-            }
-        }
-        var text = String(decoding: written, as: UTF8.self)
+    private mutating func collect(_ output: ModemOutput) -> String {
+        actions += output.actions
+        var text = String(decoding: output.serial, as: UTF8.self)
         if networkTakesSends {
-            for (id, count) in sends { text += collect(modem.handle(.sent(id, count: count))) }
+            for case .send(let id, let bytes) in output.actions { text += event(.sent(id, count: bytes.count)) }
         }
         return text
     }
