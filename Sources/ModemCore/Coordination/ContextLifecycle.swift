@@ -106,7 +106,7 @@ extension Modem {
         dropEverything()
         settings = Settings(echo: configuration.echo)
         interpreter.reset(maximumLineLength: configuration.maximumLineLength)
-        radio = RadioState(signalQuality: configuration.identity.signalQuality)
+        radio.reboot(signalQuality: configuration.identity.signalQuality)
         bearers.reset(actions: &output.actions)
         let messages: [ModuleResult] = [.ready, .functionality(1), .simStatus("READY"), .callReady, .smsReady]
         for message in messages { emitURC(message) }

@@ -19,6 +19,11 @@ public struct RadioState: Equatable, Sendable {
     /// `<stat>` of `+CREG`: 1 registered (home), 2 searching, 0 not searching.
     public var registrationStatus: Int { registered ? 1 : (functionality == 1 ? 2 : 0) }
 
+    /// A reboot: full functionality, reports off, the signal back to `signalQuality`.
+    mutating func reboot(signalQuality: Int) {
+        self = RadioState(signalQuality: signalQuality)
+    }
+
     /// `AT+CFUN=<fun>`; `true` when the level changed.
     mutating func setFunctionality(_ level: Int) -> Bool {
         guard level != functionality else { return false }
