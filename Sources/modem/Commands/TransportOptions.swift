@@ -7,7 +7,7 @@ struct TransportOptions: ParsableArguments {
     var device: String?
 
     @Option(help: "Baud rate of the serial device.")
-    var baud: Int = 115_200
+    var baud: BaudRate = 115_200
 
     @Flag(help: "Use RTS/CTS hardware flow control on the serial device.")
     var rtscts = false
@@ -22,7 +22,7 @@ struct TransportOptions: ParsableArguments {
         default: break
         }
         if let tcp, tcp.port == 0 { throw ValidationError("--tcp: port 0 is not a port to connect to.") }
-        if device != nil, !SerialPort.standardBaudRates.contains(baud) {
+        if device != nil, !baud.isStandard {
             let rates = SerialPort.standardBaudRates.map(String.init).joined(separator: ", ")
             throw ValidationError("--baud \(baud) is not a standard rate (\(rates)).")
         }
@@ -30,7 +30,7 @@ struct TransportOptions: ParsableArguments {
 
     var endpoint: ModemEndpoint {
         if let tcp { return .tcp(host: tcp.host, port: tcp.port) }
-        return .serial(SerialPortConfiguration(path: device ?? "", baudRate: baud, hardwareFlowControl: rtscts))
+        return .serial(SerialPortConfiguration(path: device ?? "", baudRate: baud.bitsPerSecond, hardwareFlowControl: rtscts))
     }
 
     /// Opens the transport and checks that a modem answers; a failure is a ``CommandFailure``.
