@@ -4,20 +4,13 @@ import NIOCore
 import TestSupport
 import Testing
 
-/// The `modem` executable built beside this test bundle, if it is there.
-let networkTestExecutable: String? = {
-    guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-    let path = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("modem").path
-    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-}()
-
 /// A fast peer pushing 10 MiB into a shaped link meets back-pressure: the emulator's resident
 /// memory stays within a fixed bound.
 ///
 /// The emulator runs as its own process (`modem emulate`) and its `VmRSS` is read from
 /// `/proc/<pid>/status`: the test process's own memory moves with every other test running in
 /// parallel (and holds the peer's 10 MiB), so only a separate process gives a clean figure.
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
+@Suite(.enabled(if: modemExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
 struct NetworkMemoryTests {
     @Test func fastPeerIntoShapedLinkStaysBounded() async throws {
         let server = try await LinkPeerServer.start()

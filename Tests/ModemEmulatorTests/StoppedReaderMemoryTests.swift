@@ -15,7 +15,7 @@ import Glibc
 ///
 /// Each test runs `modem emulate` as its own process and reads its `VmRSS`: the test process's
 /// memory moves with every other test running in parallel.
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
+@Suite(.enabled(if: modemExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
 struct StoppedReaderMemoryTests {
     /// Most the emulator's resident memory may grow while somebody does not read.
     static let bound = 8 * 1024  // KiB
@@ -171,15 +171,8 @@ struct EmulatorProcess: Sendable {
         return EmulatorProcess(modem: modem, firstLine: firstLine)
     }
 
-    /// The port of `--listen HOST:0`, from the log line that names it (`--log-level info`).
-    func listeningPort() async throws -> Int {
-        _ = try await modem.stderr!.read(until: "serial line on tcp://")
-        let rest = try await modem.stderr!.read(until: "\n")
-        guard let port = Int(rest.split(separator: ":").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") else {
-            throw StreamClosed()
-        }
-        return port
-    }
+    /// The port of `--listen 127.0.0.1:0`.
+    func listeningPort() async throws -> Int { try await modem.listeningPort() }
 
     func residentKiB() throws -> Int { try modem.residentKiB() }
 
