@@ -83,34 +83,37 @@ struct StoppedReaderMemoryTests {
             stream = try await ByteStream.connect(port: try await emulator.listeningPort())
         }
         let host = ModemSession(stream: stream)
-        defer { Task { await host.stream.close() } }
-        if mode == .quick { try await host.command("AT+CIPQSEND=1") }
-        try await host.bringUp()
-        try await host.open(port: peer.port)
-        let baseline = try emulator.residentKiB()
-        var peak = baseline
-        let block = randomBytes(1460)
-        let result = mode == .quick ? "DATA ACCEPT:1460" : "SEND OK"
-        // The peer's 4 KiB and the link socket's 64 KiB fill after about 80 sends: 2,000 bound the run.
-        var accepted = 0
-        var held = false
-        while accepted < 2000 {
-            try await host.command("AT+CIPSEND=1460", until: "> ")
-            try await host.stream.write(block)
-            do {
-                try await host.expect("\r\n\(result)\r\n", within: .seconds(2))
-                accepted += 1
-            } catch is StreamTimeout {
-                // The module's send buffer is full and the network takes nothing more: it holds.
-                held = true
-                break
+        try await withCleanup {
+            if mode == .quick { try await host.command("AT+CIPQSEND=1") }
+            try await host.bringUp()
+            try await host.open(port: peer.port)
+            let baseline = try emulator.residentKiB()
+            var peak = baseline
+            let block = randomBytes(1460)
+            let result = mode == .quick ? "DATA ACCEPT:1460" : "SEND OK"
+            // The peer's 4 KiB and the link socket's 64 KiB fill after about 80 sends: 2,000 bound the run.
+            var accepted = 0
+            var held = false
+            while accepted < 2000 {
+                try await host.command("AT+CIPSEND=1460", until: "> ")
+                try await host.stream.write(block)
+                do {
+                    try await host.expect("\r\n\(result)\r\n", within: .seconds(2))
+                    accepted += 1
+                } catch is StreamTimeout {
+                    // The module's send buffer is full and the network takes nothing more: it holds.
+                    held = true
+                    break
+                }
+                if accepted % 256 == 0 { peak = max(peak, try emulator.residentKiB()) }
             }
-            if accepted % 256 == 0 { peak = max(peak, try emulator.residentKiB()) }
+            peak = max(peak, try emulator.residentKiB())
+            print("[StoppedReaderMemoryTests] \(mode) send: \(accepted) sends of 1460 B accepted, then held=\(held); VmRSS +\(peak - baseline) KiB")
+            #expect(held, "the modem kept accepting data that nobody reads")
+            #expect(peak - baseline < Self.bound)
+        } cleanup: {
+            await host.stream.close()
         }
-        peak = max(peak, try emulator.residentKiB())
-        print("[StoppedReaderMemoryTests] \(mode) send: \(accepted) sends of 1460 B accepted, then held=\(held); VmRSS +\(peak - baseline) KiB")
-        #expect(held, "the modem kept accepting data that nobody reads")
-        #expect(peak - baseline < Self.bound)
     }
 
     @Test("transparent mode to a link peer that never reads: the serial line stops")
