@@ -1,6 +1,7 @@
 import Logging
 import ModemEmulator
 import ModemProtocol
+import TestSupport
 import Testing
 
 @testable import ModemClient
@@ -27,38 +28,38 @@ struct EmulatorEndToEndTests {
     /// Brings the emulator to a connected link, then checks that `connectionStatus()` equals both
     /// what the modem's state says and what the raw `AT+CIPSTATUS` reply decodes to.
     static func checkStatus(_ client: ModemClient, emulator: Emulator, multi: Bool) async throws {
-        let remote = try await ScriptedPeer.start { _ in .silence }
-        defer { Task { await remote.stop() } }
-        try await client.probe()
-        let initial = try await client.connectionStatus()
-        let modemInitial = try await emulator.modems[0].snapshot().status
-        #expect(initial == modemInitial && initial == .single(.ipInitial))
-        if multi { try await client.setMultiConnection(true) }
-        let address = try await client.attach(apn: "internet")
-        #expect(!address.isEmpty)
-        try await client.connect(link: multi ? 0 : nil, to: "127.0.0.1", port: remote.port)
-        let status = try await client.connectionStatus()
-        let snapshot = try await emulator.modems[0].snapshot()
-        #expect(status == snapshot.status)
-        let raw = try await client.send(command: "AT+CIPSTATUS")
-        #expect(raw.result == .ok)
-        #expect(status == (try CIPSTATUSDecoder.decodeStatus(raw.lines.joined(separator: "\n"), multiConnection: multi)))
-        if multi {
-            let link = try await client.linkStatus(0)
-            #expect(link.state == .connected && link.port == remote.port)
-            guard case .multi(.ipProcessing, _, let links) = status else {
-                Issue.record("expected IP PROCESSING, got \(status)")
-                return
+        try await withServer(ScriptedPeer.start { _ in .silence }) { remote in
+            try await client.probe()
+            let initial = try await client.connectionStatus()
+            let modemInitial = try await emulator.modems[0].snapshot().status
+            #expect(initial == modemInitial && initial == .single(.ipInitial))
+            if multi { try await client.setMultiConnection(true) }
+            let address = try await client.attach(apn: "internet")
+            #expect(!address.isEmpty)
+            try await client.connect(link: multi ? 0 : nil, to: "127.0.0.1", port: remote.port)
+            let status = try await client.connectionStatus()
+            let snapshot = try await emulator.modems[0].snapshot()
+            #expect(status == snapshot.status)
+            let raw = try await client.send(command: "AT+CIPSTATUS")
+            #expect(raw.result == .ok)
+            #expect(status == (try CIPSTATUSDecoder.decodeStatus(raw.lines.joined(separator: "\n"), multiConnection: multi)))
+            if multi {
+                let link = try await client.linkStatus(0)
+                #expect(link.state == .connected && link.port == remote.port)
+                guard case .multi(.ipProcessing, _, let links) = status else {
+                    Issue.record("expected IP PROCESSING, got \(status)")
+                    return
+                }
+                #expect(links.first == link)
+            } else {
+                #expect(status == .single(.connectOK))
             }
-            #expect(links.first == link)
-        } else {
-            #expect(status == .single(.connectOK))
+            try await client.close(link: multi ? 0 : nil)
+            try await client.shut()
+            let final = try await client.connectionStatus()
+            let modemFinal = try await emulator.modems[0].snapshot().status
+            #expect(final == modemFinal)
         }
-        try await client.close(link: multi ? 0 : nil)
-        try await client.shut()
-        let final = try await client.connectionStatus()
-        let modemFinal = try await emulator.modems[0].snapshot().status
-        #expect(final == modemFinal)
     }
 
     @Test(arguments: [StatusDialect.sim800, .spec], [false, true])

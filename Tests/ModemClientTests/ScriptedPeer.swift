@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 @testable import ModemClient
@@ -19,7 +20,7 @@ struct ScriptStep: Sendable {
 
 /// A module stand-in on a real loopback socket: it answers each command line (ended by CR) with
 /// what `script` returns, and can push unsolicited bytes.
-final class ScriptedPeer: Sendable {
+final class ScriptedPeer: TestServer {
     let port: Int
     private let server: any Channel
     private let connection: EventLoopFuture<any Channel>

@@ -2,15 +2,10 @@ import Foundation
 import Logging
 import ModemEmulator
 import ModemProtocol
+import TestSupport
 import Testing
 
 @testable import ModemClient
-
-/// The `modem` executable built beside this test bundle.
-private let modemExecutable: String = {
-    let bundle = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-    return URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("modem").path
-}()
 
 /// `modem status --tcp HOST:PORT --json`, run as a user runs it against `modem emulate --listen`,
 /// reports the same state and links as `AT+CIPSTATUS`, in both dialects, single and multi mode.
@@ -19,7 +14,7 @@ struct StatusCommandLineTests {
     /// Runs the `modem` executable and returns its standard output once it exits with status 0.
     static func run(_ arguments: [String]) async throws -> Data {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: modemExecutable)
+        process.executableURL = URL(fileURLWithPath: try #require(modemExecutable))
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
@@ -38,7 +33,7 @@ struct StatusCommandLineTests {
 
     @Test(arguments: [StatusDialect.sim800, .spec], [false, true])
     func jsonMatchesCIPSTATUS(dialect: StatusDialect, multi: Bool) async throws {
-        #expect(FileManager.default.isExecutableFile(atPath: modemExecutable))
+        #expect(modemExecutable != nil)
         let (emulator, endpoint) = try await EmulatorEndToEndTests.startEmulator(
             .listen(host: "127.0.0.1", port: 0), dialect: dialect)
         guard case .tcp(let host, let port) = endpoint else { return }

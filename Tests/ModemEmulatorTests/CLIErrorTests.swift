@@ -2,6 +2,7 @@ import Foundation
 import ModemEmulator
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Glibc
 
 /// Errors a person can act on: one line on stderr naming what failed and what to do, no usage
 /// text, and the exit codes of README.md (1 refused, 64 usage, 65 bad data, 69 unavailable, 74 I/O).
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
+@Suite(.enabled(if: modemExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
 struct CLIErrorTests {
     @Test func ctlWithoutAnEmulatorSaysWhatToStart() async throws {
         let path = temporaryPath("cli-missing")
@@ -92,7 +93,7 @@ struct CLIErrorTests {
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
             "-c", "ulimit -Sn 64 && exec \"$0\" emulate --listen 127.0.0.1:0 --count 200 --log-level error",
-            networkTestExecutable!,
+            modemExecutable!,
         ]
         let errors = Pipe()
         process.standardError = errors
@@ -111,8 +112,7 @@ struct CLIErrorTests {
     func ipv6LiteralsInBrackets() async throws {
         let emulator = try await ModemProcess.start(["emulate", "--listen", "[::1]:0", "--log-level", "info"])
         defer { emulator.process.terminate() }
-        _ = try await emulator.stderr!.read(until: "serial line on tcp://[::1]:")
-        let port = try await emulator.stderr!.read(until: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try await emulator.listeningPort(host: "[::1]")
         let status = try await ModemProcess.run(["status", "--tcp", "[::1]:\(port)"])
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("state: IP INITIAL"))
@@ -123,8 +123,7 @@ struct CLIErrorTests {
     @Test func atCommandAnsweredWithErrorExitsOne() async throws {
         let emulator = try await ModemProcess.start(["emulate", "--listen", "127.0.0.1:0", "--log-level", "info"])
         defer { emulator.process.terminate() }
-        _ = try await emulator.stderr!.read(until: "serial line on tcp://127.0.0.1:")
-        let port = try await emulator.stderr!.read(until: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try await emulator.listeningPort()
         let result = try await ModemProcess.run(["at", "--tcp", "127.0.0.1:\(port)", "AT+CIPCLOSE"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("ERROR"))

@@ -1,13 +1,7 @@
 import Foundation
 import ModemEmulator
+import TestSupport
 import Testing
-
-/// The `modem` executable built beside this test bundle, if it is there.
-private let modemExecutable: String? = {
-    guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-    let path = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("modem").path
-    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
-}()
 
 /// `modem emulate --pty` as a user runs it: the device path is the first stdout line, `modem ctl`
 /// talks to it, and SIGTERM removes the symlink and the control socket.

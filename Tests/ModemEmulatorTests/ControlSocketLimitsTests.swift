@@ -10,7 +10,7 @@ import Glibc
 
 /// The control socket's bounds: a client that never reads its replies, a crowd of clients, and a
 /// client whose emulator is not there.
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
+@Suite(.enabled(if: modemExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
 struct ControlSocketLimitsTests {
     /// Before the fix, a failed connect left the reply promise uncompleted: "leaking promise" in a
     /// debug build, about every other time.

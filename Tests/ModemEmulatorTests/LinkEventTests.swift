@@ -2,38 +2,39 @@ import Foundation
 import ModemEmulator
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 /// Network events on real sockets reach the host as the core renders them.
 @Suite struct LinkEventTests {
     @Test func peerCloseInSingleMode() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        try await Harness.run { harness in
-            let host = harness.host
-            try await host.bringUp()
-            try await host.open(port: server.port)
-            try await server.connection().close()
-            try await host.expect("\r\nCLOSED\r\n")
-            #expect(try await host.singleState() == "TCP CLOSED")
+        try await withServer(TestTCPServer.start()) { server in
+            try await Harness.run { harness in
+                let host = harness.host
+                try await host.bringUp()
+                try await host.open(port: server.port)
+                try await server.connection().close()
+                try await host.expect("\r\nCLOSED\r\n")
+                #expect(try await host.singleState() == "TCP CLOSED")
+            }
         }
     }
 
     @Test func peerCloseInMultiMode() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        try await Harness.run { harness in
-            let host = harness.host
-            try await host.command("AT+CIPMUX=1")
-            try await host.bringUp()
-            try await host.open(link: 3, port: server.port)
-            try await host.open(link: 4, port: server.port)
-            try await server.connection(1).close()
-            try await host.expect("\r\n3, CLOSED\r\n")
-            let status = try await host.multiStatus()
-            #expect(status.state == "IP PROCESSING")
-            #expect(status.lines.contains("C: 3,0,\"TCP\",\"127.0.0.1\",\"\(server.port)\",\"CLOSED\""))
-            #expect(status.lines.contains("C: 4,0,\"TCP\",\"127.0.0.1\",\"\(server.port)\",\"CONNECTED\""))
+        try await withServer(TestTCPServer.start()) { server in
+            try await Harness.run { harness in
+                let host = harness.host
+                try await host.command("AT+CIPMUX=1")
+                try await host.bringUp()
+                try await host.open(link: 3, port: server.port)
+                try await host.open(link: 4, port: server.port)
+                try await server.connection(1).close()
+                try await host.expect("\r\n3, CLOSED\r\n")
+                let status = try await host.multiStatus()
+                #expect(status.state == "IP PROCESSING")
+                #expect(status.lines.contains("C: 3,0,\"TCP\",\"127.0.0.1\",\"\(server.port)\",\"CLOSED\""))
+                #expect(status.lines.contains("C: 4,0,\"TCP\",\"127.0.0.1\",\"\(server.port)\",\"CONNECTED\""))
+            }
         }
     }
 
@@ -82,77 +83,77 @@ import Testing
     }
 
     @Test func controlSocket() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        let path = temporaryPath("control")
-        try await Harness.run({ $0.controlPath = path }) { harness in
-            let host = harness.host
-            var info = stat()
-            #expect(stat(path, &info) == 0)
-            #expect(info.st_mode & 0o777 == 0o600)
+        try await withServer(TestTCPServer.start()) { server in
+            let path = temporaryPath("control")
+            try await Harness.run({ $0.controlPath = path }) { harness in
+                let host = harness.host
+                var info = stat()
+                #expect(stat(path, &info) == 0)
+                #expect(info.st_mode & 0o777 == 0o600)
 
-            try await host.command("AT+CIPMUX=1")
-            try await host.bringUp()
-            try await host.open(link: 1, port: server.port)
+                try await host.command("AT+CIPMUX=1")
+                try await host.bringUp()
+                try await host.open(link: 1, port: server.port)
 
-            let status = try await ControlClient.request(ControlRequest(command: "status"), to: path)
-            #expect(status.ok)
-            #expect(status.status?.connection.state == "IP PROCESSING")
-            #expect(status.status?.connection.links[1].state == "CONNECTED")
-            #expect(status.status?.localAddress == "10.64.0.2")
+                let status = try await ControlClient.request(ControlRequest(command: "status"), to: path)
+                #expect(status.ok)
+                #expect(status.status?.connection.state == "IP PROCESSING")
+                #expect(status.status?.connection.links[1].state == "CONNECTED")
+                #expect(status.status?.localAddress == "10.64.0.2")
 
-            let remoteClose = try await ControlClient.request(
-                ControlRequest(command: "remote-close", arguments: ["1"]), to: path)
-            #expect(remoteClose.ok)
-            try await host.expect("\r\n1, CLOSED\r\n")
-            let noLink = try await ControlClient.request(ControlRequest(command: "remote-close", arguments: ["2"]), to: path)
-            #expect(!noLink.ok)
+                let remoteClose = try await ControlClient.request(
+                    ControlRequest(command: "remote-close", arguments: ["1"]), to: path)
+                #expect(remoteClose.ok)
+                try await host.expect("\r\n1, CLOSED\r\n")
+                let noLink = try await ControlClient.request(ControlRequest(command: "remote-close", arguments: ["2"]), to: path)
+                #expect(!noLink.ok)
 
-            #expect(try await ControlClient.request(ControlRequest(command: "pdp-deact"), to: path).ok)
-            try await host.expect("\r\n+PDP: DEACT\r\n")
-            #expect(try await host.multiStatus().state == "PDP DEACT")
+                #expect(try await ControlClient.request(ControlRequest(command: "pdp-deact"), to: path).ok)
+                try await host.expect("\r\n+PDP: DEACT\r\n")
+                #expect(try await host.multiStatus().state == "PDP DEACT")
 
-            #expect(try await ControlClient.request(ControlRequest(command: "noise", arguments: ["32"]), to: path).ok)
-            _ = try await host.stream.read(count: 32)
+                #expect(try await ControlClient.request(ControlRequest(command: "noise", arguments: ["32"]), to: path).ok)
+                _ = try await host.stream.read(count: 32)
 
-            #expect(try await ControlClient.request(ControlRequest(command: "reset"), to: path).ok)
-            try await host.expect("\r\nRDY\r\n")
-            try await host.expect("\r\nSMS Ready\r\n")
-            #expect(try await host.singleState() == "IP INITIAL")
+                #expect(try await ControlClient.request(ControlRequest(command: "reset"), to: path).ok)
+                try await host.expect("\r\nRDY\r\n")
+                try await host.expect("\r\nSMS Ready\r\n")
+                #expect(try await host.singleState() == "IP INITIAL")
 
-            let unknown = try await ControlClient.send(ControlRequest(command: "explode"), to: path)
-            #expect(unknown.contains(#""ok":false"#))
+                let unknown = try await ControlClient.send(ControlRequest(command: "explode"), to: path)
+                #expect(unknown.contains(#""ok":false"#))
+            }
+            #expect(access(path, F_OK) != 0, "the control socket is removed on shutdown")
         }
-        #expect(access(path, F_OK) != 0, "the control socket is removed on shutdown")
     }
 
     @Test func faultsFromTheAPI() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        try await Harness.run { harness in
-            let host = harness.host
-            try await harness.modem.setFailActivation(true)
-            try await host.command("AT+CSTT=\"internet\"")
-            try await host.command("AT+CIICR", until: "\r\nERROR\r\n")
-            #expect(try await host.singleState() == "IP CONFIG")
-            try await harness.modem.setFailActivation(false)
-            try await host.command("AT+CIPSHUT", until: "\r\nSHUT OK\r\n")
-            try await host.bringUp()
-            try await harness.modem.setRefuseConnects(true)
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT FAIL\r\n")
-            #expect(try await host.singleState() == "TCP CLOSED")
+        try await withServer(TestTCPServer.start()) { server in
+            try await Harness.run { harness in
+                let host = harness.host
+                try await harness.modem.setFailActivation(true)
+                try await host.command("AT+CSTT=\"internet\"")
+                try await host.command("AT+CIICR", until: "\r\nERROR\r\n")
+                #expect(try await host.singleState() == "IP CONFIG")
+                try await harness.modem.setFailActivation(false)
+                try await host.command("AT+CIPSHUT", until: "\r\nSHUT OK\r\n")
+                try await host.bringUp()
+                try await harness.modem.setRefuseConnects(true)
+                try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
+                try await host.expect("\r\nCONNECT FAIL\r\n")
+                #expect(try await host.singleState() == "TCP CLOSED")
+            }
         }
     }
 
     @Test func allowListRefusesOtherDestinations() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        try await Harness.run({ try? $0.modem.allowList.add("10.0.0.0/8") }) { harness in
-            let host = harness.host
-            try await host.bringUp()
-            try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await host.expect("\r\nCONNECT FAIL\r\n")
+        try await withServer(TestTCPServer.start()) { server in
+            try await Harness.run({ try? $0.modem.allowList.add("10.0.0.0/8") }) { harness in
+                let host = harness.host
+                try await host.bringUp()
+                try await host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
+                try await host.expect("\r\nCONNECT FAIL\r\n")
+            }
         }
     }
 

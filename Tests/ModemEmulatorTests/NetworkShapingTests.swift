@@ -19,135 +19,135 @@ struct NetworkShapingTests {
     }()
 
     @Test func downlinkThroughputMatchesGPRS() async throws {
-        let server = try await LinkPeerServer.start()
-        defer { Task { await server.stop() } }
-        try await Harness.run({ $0.modem.network = Self.gprsRatesOnly }) { harness in
-            let host = harness.host
-            try await host.bringUp()
-            try await host.command("AT+CIPHEAD=1")
-            try await host.open(port: server.port)
-            let peer = try await server.next()
-            // Timed from the peer's write (the shaper starts pacing at once) to the host's last byte:
-            // a host that reads late under load can only lengthen the time, never shorten it.
-            let size = 24_000
-            let start = ContinuousClock.now
-            try await peer.write(randomBytes(size))
-            var received = 0
-            while received < size {
-                guard case .data(_, let bytes) = try await host.nextFrame() else { throw StreamClosed() }
-                received += bytes.count
+        try await withServer(LinkPeerServer.start()) { server in
+            try await Harness.run({ $0.modem.network = Self.gprsRatesOnly }) { harness in
+                let host = harness.host
+                try await host.bringUp()
+                try await host.command("AT+CIPHEAD=1")
+                try await host.open(port: server.port)
+                let peer = try await server.next()
+                // Timed from the peer's write (the shaper starts pacing at once) to the host's last byte:
+                // a host that reads late under load can only lengthen the time, never shorten it.
+                let size = 24_000
+                let start = ContinuousClock.now
+                try await peer.write(randomBytes(size))
+                var received = 0
+                while received < size {
+                    guard case .data(_, let bytes) = try await host.nextFrame() else { throw StreamClosed() }
+                    received += bytes.count
+                }
+                let rate = Double(size) * 8 / 1000 / ((ContinuousClock.now - start) / .seconds(1))
+                print("[NetworkShapingTests] downlink \(rate) kbit/s, configured \(NetworkProfile.gprs.downlinkKbit!)")
+                #expect(abs(rate / NetworkProfile.gprs.downlinkKbit! - 1) <= 0.15)
             }
-            let rate = Double(size) * 8 / 1000 / ((ContinuousClock.now - start) / .seconds(1))
-            print("[NetworkShapingTests] downlink \(rate) kbit/s, configured \(NetworkProfile.gprs.downlinkKbit!)")
-            #expect(abs(rate / NetworkProfile.gprs.downlinkKbit! - 1) <= 0.15)
         }
     }
 
     @Test func uplinkThroughputMatchesGPRS() async throws {
-        let server = try await LinkPeerServer.start()
-        defer { Task { await server.stop() } }
-        try await Harness.run({ $0.modem.network = Self.gprsRatesOnly }) { harness in
-            let host = harness.host
-            try await host.bringUp()
-            try await host.open(port: server.port)
-            let peer = try await server.next()
-            let size = 8_000
-            let payload = randomBytes(size)
-            // The peer samples arrivals while the host sends: SEND OK comes as each send leaves the
-            // modem at the link rate, so the sends themselves take as long as the transfer.
-            async let arrivals: [(ContinuousClock.Instant, Int)] = {
-                var samples: [(ContinuousClock.Instant, Int)] = []
-                var received = 0
-                while received < size {
-                    received += try await peer.read("bytes") { slice in slice.isEmpty ? nil : (slice.count, slice.count) }
-                    samples.append((ContinuousClock.now, received))
+        try await withServer(LinkPeerServer.start()) { server in
+            try await Harness.run({ $0.modem.network = Self.gprsRatesOnly }) { harness in
+                let host = harness.host
+                try await host.bringUp()
+                try await host.open(port: server.port)
+                let peer = try await server.next()
+                let size = 8_000
+                let payload = randomBytes(size)
+                // The peer samples arrivals while the host sends: SEND OK comes as each send leaves the
+                // modem at the link rate, so the sends themselves take as long as the transfer.
+                async let arrivals: [(ContinuousClock.Instant, Int)] = {
+                    var samples: [(ContinuousClock.Instant, Int)] = []
+                    var received = 0
+                    while received < size {
+                        received += try await peer.read("bytes") { slice in slice.isEmpty ? nil : (slice.count, slice.count) }
+                        samples.append((ContinuousClock.now, received))
+                    }
+                    return samples
+                }()
+                for offset in stride(from: 0, to: size, by: 1000) {
+                    try await host.command("AT+CIPSEND=1000", until: "> ")
+                    try await host.stream.write(Array(payload[offset..<offset + 1000]))
+                    try await host.expect("\r\nSEND OK\r\n")
                 }
-                return samples
-            }()
-            for offset in stride(from: 0, to: size, by: 1000) {
-                try await host.command("AT+CIPSEND=1000", until: "> ")
-                try await host.stream.write(Array(payload[offset..<offset + 1000]))
-                try await host.expect("\r\nSEND OK\r\n")
+                let rate = Self.slopeKbit(try await arrivals)
+                print("[NetworkShapingTests] uplink \(rate) kbit/s, configured \(NetworkProfile.gprs.uplinkKbit!)")
+                #expect(abs(rate / NetworkProfile.gprs.uplinkKbit! - 1) <= 0.15)
             }
-            let rate = Self.slopeKbit(try await arrivals)
-            print("[NetworkShapingTests] uplink \(rate) kbit/s, configured \(NetworkProfile.gprs.uplinkKbit!)")
-            #expect(abs(rate / NetworkProfile.gprs.uplinkKbit! - 1) <= 0.15)
         }
     }
 
     @Test func roundTripsLieInTheGPRSRange() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        let profile = NetworkProfile.gprs
-        try await Harness.run({ $0.modem.network = profile }) { harness in
-            let host = harness.host
-            try await host.bringUp()
-            try await host.command("AT+CIPHEAD=1")
-            try await host.open(port: server.port)
-            var roundTrips: [Duration] = []
-            for ping in 0..<8 {
-                try await host.command("AT+CIPSEND=8", until: "> ")
-                let start = ContinuousClock.now
-                try await host.stream.write(Array("ping \(ping)  ".utf8.prefix(8)))
-                var echoed: [UInt8] = []
-                _ = try await host.readLines(until: { $0 == "SEND OK" }, collecting: &echoed)
-                while echoed.count < 8 {
-                    guard case .data(_, let bytes) = try await host.nextFrame() else { throw StreamClosed() }
-                    echoed += bytes
+        try await withServer(TestTCPServer.start()) { server in
+            let profile = NetworkProfile.gprs
+            try await Harness.run({ $0.modem.network = profile }) { harness in
+                let host = harness.host
+                try await host.bringUp()
+                try await host.command("AT+CIPHEAD=1")
+                try await host.open(port: server.port)
+                var roundTrips: [Duration] = []
+                for ping in 0..<8 {
+                    try await host.command("AT+CIPSEND=8", until: "> ")
+                    let start = ContinuousClock.now
+                    try await host.stream.write(Array("ping \(ping)  ".utf8.prefix(8)))
+                    var echoed: [UInt8] = []
+                    _ = try await host.readLines(until: { $0 == "SEND OK" }, collecting: &echoed)
+                    while echoed.count < 8 {
+                        guard case .data(_, let bytes) = try await host.nextFrame() else { throw StreamClosed() }
+                        echoed += bytes
+                    }
+                    roundTrips.append(ContinuousClock.now - start)
                 }
-                roundTrips.append(ContinuousClock.now - start)
+                let low = profile.delay.lowerBound * 2
+                // Both latencies at their maximum, plus serialising 8 bytes each way, the PTY and a loaded machine.
+                let high = profile.delay.upperBound * 2 + .milliseconds(150)
+                print("[NetworkShapingTests] round trips \(roundTrips.map { Int($0 / .milliseconds(1)) }) ms, range \(low)–\(high)")
+                for roundTrip in roundTrips { #expect(roundTrip >= low && roundTrip <= high) }
+                // Jitter: the round trips are spread over the range, not all alike.
+                #expect(roundTrips.max()! - roundTrips.min()! > .milliseconds(50))
             }
-            let low = profile.delay.lowerBound * 2
-            // Both latencies at their maximum, plus serialising 8 bytes each way, the PTY and a loaded machine.
-            let high = profile.delay.upperBound * 2 + .milliseconds(150)
-            print("[NetworkShapingTests] round trips \(roundTrips.map { Int($0 / .milliseconds(1)) }) ms, range \(low)–\(high)")
-            for roundTrip in roundTrips { #expect(roundTrip >= low && roundTrip <= high) }
-            // Jitter: the round trips are spread over the range, not all alike.
-            #expect(roundTrips.max()! - roundTrips.min()! > .milliseconds(50))
         }
     }
 
     /// Loss 0.3 in each direction: a datagram echoed back survives both with probability 0.49.
     @Test func udpLossMatchesTheBinomialBounds() async throws {
-        let server = try await TestUDPEchoServer.start()
-        defer { Task { await server.stop() } }
-        var profile = NetworkProfile.ideal
-        profile.udpLoss = 0.3
-        try await Harness.run({ $0.modem.network = profile; $0.modem.seed = 8 }) { harness in
-            let host = harness.host
-            try await host.bringUp()
-            try await host.command("AT+CIPHEAD=1")
-            try await host.open(.udp, port: server.port)
-            let count = 2000
-            var echoed = 0
-            func send(_ payload: [UInt8]) async throws {
-                try await host.send("AT+CIPSEND=\(payload.count)")
-                while true {
-                    switch try await host.nextFrame() {
-                    case .prompt:
-                        try await host.stream.write(payload)
-                        var data: [UInt8] = []
-                        _ = try await host.readLines(until: { $0 == "SEND OK" }, collecting: &data)
-                        echoed += data.count / 8
-                        return
-                    case .data(_, let bytes): echoed += bytes.count / 8
-                    case .line(let line): throw StreamTimeout(waitingFor: "prompt, got \(line)", buffered: [])
+        try await withServer(TestUDPEchoServer.start()) { server in
+            var profile = NetworkProfile.ideal
+            profile.udpLoss = 0.3
+            try await Harness.run({ $0.modem.network = profile; $0.modem.seed = 8 }) { harness in
+                let host = harness.host
+                try await host.bringUp()
+                try await host.command("AT+CIPHEAD=1")
+                try await host.open(.udp, port: server.port)
+                let count = 2000
+                var echoed = 0
+                func send(_ payload: [UInt8]) async throws {
+                    try await host.send("AT+CIPSEND=\(payload.count)")
+                    while true {
+                        switch try await host.nextFrame() {
+                        case .prompt:
+                            try await host.stream.write(payload)
+                            var data: [UInt8] = []
+                            _ = try await host.readLines(until: { $0 == "SEND OK" }, collecting: &data)
+                            echoed += data.count / 8
+                            return
+                        case .data(_, let bytes): echoed += bytes.count / 8
+                        case .line(let line): throw StreamTimeout(waitingFor: "prompt, got \(line)", buffered: [])
+                        }
                     }
                 }
+                for _ in 0..<count { try await send(Array("datagram".utf8)) }
+                // A lossless marker: everything echoed before it has arrived once it is back.
+                try await harness.modem.setNetwork(.ideal)
+                try await send(Array("END.....".utf8))
+                while true {
+                    guard case .data(_, let bytes) = try await host.nextFrame() else { throw StreamClosed() }
+                    if bytes == Array("END.....".utf8) { break }
+                    echoed += 1
+                }
+                let p = 0.7 * 0.7
+                let sigma = (Double(count) * p * (1 - p)).squareRoot()
+                print("[NetworkShapingTests] UDP delivered \(echoed)/\(count) = \(Double(echoed) / Double(count)), expected \(p) ± \(4 * sigma / Double(count))")
+                #expect(abs(Double(echoed) - Double(count) * p) <= 4 * sigma)
             }
-            for _ in 0..<count { try await send(Array("datagram".utf8)) }
-            // A lossless marker: everything echoed before it has arrived once it is back.
-            try await harness.modem.setNetwork(.ideal)
-            try await send(Array("END.....".utf8))
-            while true {
-                guard case .data(_, let bytes) = try await host.nextFrame() else { throw StreamClosed() }
-                if bytes == Array("END.....".utf8) { break }
-                echoed += 1
-            }
-            let p = 0.7 * 0.7
-            let sigma = (Double(count) * p * (1 - p)).squareRoot()
-            print("[NetworkShapingTests] UDP delivered \(echoed)/\(count) = \(Double(echoed) / Double(count)), expected \(p) ± \(4 * sigma / Double(count))")
-            #expect(abs(Double(echoed) - Double(count) * p) <= 4 * sigma)
         }
     }
 
@@ -166,7 +166,7 @@ struct NetworkShapingTests {
 
 /// A loopback TCP server whose accepted connections are ``ByteStream``s, for tests that time
 /// what arrives on the network side.
-final class LinkPeerServer: Sendable {
+final class LinkPeerServer: TestServer {
     let port: Int
     private let channel: any Channel
     private let accepted: AsyncStream<ByteStream>

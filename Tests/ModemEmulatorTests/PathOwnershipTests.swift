@@ -2,6 +2,7 @@ import Foundation
 import ModemEmulator
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Glibc
 
 /// One emulator cannot take over another's `--link` or `--control` path; a stale one (its
 /// emulator is gone) is replaced.
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
+@Suite(.enabled(if: modemExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
 struct PathOwnershipTests {
     static func emulate(link: String, control: String) -> [String] {
         ["emulate", "--pty", "--link", link, "--control", control, "--echo", "off", "--log-level", "error"]
@@ -72,7 +73,7 @@ struct PathOwnershipTests {
 
 /// A control path another process listens on (an emulator from before path locks, or another
 /// program) is refused too, naming that process: the socket is probed before it is replaced.
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
+@Suite(.enabled(if: modemExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
 struct LiveControlSocketTests {
     @Test func aListenedSocketIsNotTakenOver() async throws {
         let control = temporaryPath("listened-control")

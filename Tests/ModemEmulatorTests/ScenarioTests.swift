@@ -1,5 +1,6 @@
 import Foundation
 import ModemEmulator
+import TestSupport
 import Testing
 
 /// Scenario files: checked in full before anything runs, and played the same way for the same seed.
@@ -62,14 +63,14 @@ struct ScenarioTests {
     }
 
     /// `modem emulate --scenario` with a bad file exits with a usage error and the line, and starts nothing.
-    @Test(.enabled(if: networkTestExecutable != nil)) func commandLineRejectsABadFile() async throws {
+    @Test(.enabled(if: modemExecutable != nil)) func commandLineRejectsABadFile() async throws {
         let path = temporaryPath("bad-scenario") + ".json"
         try "{\"events\": [\n  {\"at\": \"1s\", \"do\": \"remote-close\", \"link\": 7}\n]}".write(
             toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
         let link = temporaryPath("bad-scenario-tty")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: networkTestExecutable!)
+        process.executableURL = URL(fileURLWithPath: modemExecutable!)
         process.arguments = ["emulate", "--pty", "--link", link, "--scenario", path]
         let errors = Pipe()
         process.standardError = errors

@@ -2,102 +2,103 @@ import Foundation
 import ModemEmulator
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 /// The serial line's endpoints: PTY re-opening and its symlink, raw TCP with reconnects, several
 /// modems in one process, pacing and the trace.
 @Suite struct SerialEndpointTests {
     @Test func ptyReopenKeepsTheSessionAndTheLinkIsRemoved() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        let link = temporaryPath("tty")
-        try await Harness.run({ $0.serial = .pty(link: link) }) { harness in
-            guard case .pty(let path) = harness.address else { throw StreamClosed() }
-            var buffer = [CChar](repeating: 0, count: 4096)
-            let count = readlink(link, &buffer, buffer.count)
-            #expect(count > 0)
-            #expect(String(decoding: buffer.prefix(max(0, count)).map(UInt8.init(bitPattern:)), as: UTF8.self) == path)
+        try await withServer(TestTCPServer.start()) { server in
+            let link = temporaryPath("tty")
+            try await Harness.run({ $0.serial = .pty(link: link) }) { harness in
+                guard case .pty(let path) = harness.address else { throw StreamClosed() }
+                var buffer = [CChar](repeating: 0, count: 4096)
+                let count = readlink(link, &buffer, buffer.count)
+                #expect(count > 0)
+                #expect(String(decoding: buffer.prefix(max(0, count)).map(UInt8.init(bitPattern:)), as: UTF8.self) == path)
 
-            try await harness.host.bringUp()
-            try await harness.host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-            try await harness.host.expect("\r\nCONNECT OK\r\n")
-            await harness.host.stream.close()
+                try await harness.host.bringUp()
+                try await harness.host.command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
+                try await harness.host.expect("\r\nCONNECT OK\r\n")
+                await harness.host.stream.close()
 
-            // The host closes and opens the port again (through the symlink): same session.
-            let again = ModemSession(stream: try await ByteStream.openTerminal(link))
-            #expect(try await again.singleState() == "CONNECT OK")
-            try await again.command("AT+CIPHEAD=1")
-            #expect(try await again.transfer(Array("after reopen".utf8), link: nil, stopAndWait: false) == Array("after reopen".utf8))
-            await again.stream.close()
+                // The host closes and opens the port again (through the symlink): same session.
+                let again = ModemSession(stream: try await ByteStream.openTerminal(link))
+                #expect(try await again.singleState() == "CONNECT OK")
+                try await again.command("AT+CIPHEAD=1")
+                #expect(try await again.transfer(Array("after reopen".utf8), link: nil, stopAndWait: false) == Array("after reopen".utf8))
+                await again.stream.close()
+            }
+            #expect(access(link, F_OK) != 0, "the symlink is removed on shutdown")
         }
-        #expect(access(link, F_OK) != 0, "the symlink is removed on shutdown")
     }
 
     @Test func tcpClientReconnectKeepsLinks() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        try await Harness.run({ $0.serial = .listen(host: "127.0.0.1", port: 0) }) { harness in
-            guard case .tcp(_, let port) = harness.address else { throw StreamClosed() }
-            let host = harness.host
-            try await host.command("AT+CIPMUX=1")
-            try await host.bringUp()
-            try await host.open(link: 0, port: server.port)
+        try await withServer(TestTCPServer.start()) { server in
+            try await Harness.run({ $0.serial = .listen(host: "127.0.0.1", port: 0) }) { harness in
+                guard case .tcp(_, let port) = harness.address else { throw StreamClosed() }
+                let host = harness.host
+                try await host.command("AT+CIPMUX=1")
+                try await host.bringUp()
+                try await host.open(link: 0, port: server.port)
 
-            // One host at a time: a second client is refused while the first is attached.
-            let intruder = try await ByteStream.connect(port: port)
-            try await intruder.waitForClose()
+                // One host at a time: a second client is refused while the first is attached.
+                let intruder = try await ByteStream.connect(port: port)
+                try await intruder.waitForClose()
 
-            await host.stream.close()
-            let next = try await attachSerial(port: port)
-            #expect(try await next.linkState(0) == "CONNECTED")
-            #expect(try await next.transfer(Array("still here".utf8), link: 0, stopAndWait: false) == Array("still here".utf8))
-            await next.stream.close()
+                await host.stream.close()
+                let next = try await attachSerial(port: port)
+                #expect(try await next.linkState(0) == "CONNECTED")
+                #expect(try await next.transfer(Array("still here".utf8), link: 0, stopAndWait: false) == Array("still here".utf8))
+                await next.stream.close()
+            }
         }
     }
 
     @Test func threeModemsInOneProcess() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        var options = Harness.options()
-        options.serial = .listen(host: "127.0.0.1", port: 0)
-        options.count = 3
-        let emulator = try Emulator(options: options, logger: Harness.logger)
-        let addresses = try await emulator.start()
-        #expect(addresses.count == 3)
-        #expect(Set(addresses.map(\.description)).count == 3, "each modem has a serial port of its own")
-        #expect(emulator.modems.map(\.index) == [0, 1, 2])
-        var sessions: [ModemSession] = []
-        for address in addresses {
-            guard case .tcp(_, let port) = address else { throw StreamClosed() }
-            sessions.append(try await attachSerial(port: port))
+        try await withServer(TestTCPServer.start()) { server in
+            var options = Harness.options()
+            options.serial = .listen(host: "127.0.0.1", port: 0)
+            options.count = 3
+            let emulator = try Emulator(options: options, logger: Harness.logger)
+            let addresses = try await emulator.start()
+            #expect(addresses.count == 3)
+            #expect(Set(addresses.map(\.description)).count == 3, "each modem has a serial port of its own")
+            #expect(emulator.modems.map(\.index) == [0, 1, 2])
+            var sessions: [ModemSession] = []
+            for address in addresses {
+                guard case .tcp(_, let port) = address else { throw StreamClosed() }
+                sessions.append(try await attachSerial(port: port))
+            }
+            // Settings, states, links and data are each modem's own: nothing done to one shows in another.
+            try await sessions[0].command("ATE1")
+            try await sessions[1].command("AT+CIPMUX=1")
+            try await sessions[2].bringUp()
+            try await sessions[2].command("AT+CIPHEAD=1")
+            try await sessions[2].command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
+            try await sessions[2].expect("\r\nCONNECT OK\r\n")
+            let payload = Array("for modem 2 only".utf8)
+            #expect(try await sessions[2].transfer(payload, link: nil, stopAndWait: true) == payload)
+
+            #expect(try await sessions[0].singleState() == "IP INITIAL")
+            let multi = try await sessions[1].multiStatus()
+            #expect(multi.state == "IP INITIAL")
+            #expect(multi.lines.filter { $0.hasPrefix("C: ") }.count == 6)
+            #expect(multi.lines.filter { $0.hasPrefix("C: ") }.allSatisfy { $0.hasSuffix("\"INITIAL\"") })
+            #expect(try await sessions[2].singleState() == "CONNECT OK")
+            #expect(Array(try await sessions[0].command("AT").utf8).starts(with: Array("AT\r".utf8)), "echo is on on modem 0")
+            #expect(Array(try await sessions[1].command("AT").utf8) == Array("\r\nOK\r\n".utf8), "and off on modem 1")
+
+            // A fault injected into one modem reaches that modem's host only.
+            try await emulator.modems[2].deactivateContext()
+            try await sessions[2].expect("+PDP: DEACT")
+            try await sessions[1].command("AT+CSTT=\"internet\"")
+            #expect(try await sessions[1].multiStatus().state == "IP START")
+            #expect(try await sessions[0].singleState() == "IP INITIAL")
+            for session in sessions { await session.stream.close() }
+            await emulator.shutdown()
         }
-        // Settings, states, links and data are each modem's own: nothing done to one shows in another.
-        try await sessions[0].command("ATE1")
-        try await sessions[1].command("AT+CIPMUX=1")
-        try await sessions[2].bringUp()
-        try await sessions[2].command("AT+CIPHEAD=1")
-        try await sessions[2].command("AT+CIPSTART=\"TCP\",\"127.0.0.1\",\(server.port)")
-        try await sessions[2].expect("\r\nCONNECT OK\r\n")
-        let payload = Array("for modem 2 only".utf8)
-        #expect(try await sessions[2].transfer(payload, link: nil, stopAndWait: true) == payload)
-
-        #expect(try await sessions[0].singleState() == "IP INITIAL")
-        let multi = try await sessions[1].multiStatus()
-        #expect(multi.state == "IP INITIAL")
-        #expect(multi.lines.filter { $0.hasPrefix("C: ") }.count == 6)
-        #expect(multi.lines.filter { $0.hasPrefix("C: ") }.allSatisfy { $0.hasSuffix("\"INITIAL\"") })
-        #expect(try await sessions[2].singleState() == "CONNECT OK")
-        #expect(Array(try await sessions[0].command("AT").utf8).starts(with: Array("AT\r".utf8)), "echo is on on modem 0")
-        #expect(Array(try await sessions[1].command("AT").utf8) == Array("\r\nOK\r\n".utf8), "and off on modem 1")
-
-        // A fault injected into one modem reaches that modem's host only.
-        try await emulator.modems[2].deactivateContext()
-        try await sessions[2].expect("+PDP: DEACT")
-        try await sessions[1].command("AT+CSTT=\"internet\"")
-        #expect(try await sessions[1].multiStatus().state == "IP START")
-        #expect(try await sessions[0].singleState() == "IP INITIAL")
-        for session in sessions { await session.stream.close() }
-        await emulator.shutdown()
     }
 
     @Test func pacedOutputAndTrace() async throws {

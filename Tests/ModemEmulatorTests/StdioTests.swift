@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModemEmulator
@@ -8,7 +9,7 @@ import Glibc
 #endif
 
 /// `modem emulate --stdio` with files, `/dev/null` and a terminal on its stdin and stdout.
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
+@Suite(.enabled(if: modemExecutable != nil, "the modem executable is built with the tests"), .timeLimit(.minutes(1)))
 struct StdioTests {
     static let arguments = ["emulate", "--stdio", "--echo", "off", "--log-level", "error"]
 

@@ -15,7 +15,7 @@ import Glibc
 ///
 /// Each test runs `modem emulate` as its own process and reads its `VmRSS`: the test process's
 /// memory moves with every other test running in parallel.
-@Suite(.enabled(if: networkTestExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
+@Suite(.enabled(if: modemExecutable != nil, "the modem executable is built with the tests"), .machineLoad, .timeLimit(.minutes(3)))
 struct StoppedReaderMemoryTests {
     /// Most the emulator's resident memory may grow while somebody does not read.
     static let bound = 8 * 1024  // KiB
@@ -83,34 +83,37 @@ struct StoppedReaderMemoryTests {
             stream = try await ByteStream.connect(port: try await emulator.listeningPort())
         }
         let host = ModemSession(stream: stream)
-        defer { Task { await host.stream.close() } }
-        if mode == .quick { try await host.command("AT+CIPQSEND=1") }
-        try await host.bringUp()
-        try await host.open(port: peer.port)
-        let baseline = try emulator.residentKiB()
-        var peak = baseline
-        let block = randomBytes(1460)
-        let result = mode == .quick ? "DATA ACCEPT:1460" : "SEND OK"
-        // The peer's 4 KiB and the link socket's 64 KiB fill after about 80 sends: 2,000 bound the run.
-        var accepted = 0
-        var held = false
-        while accepted < 2000 {
-            try await host.command("AT+CIPSEND=1460", until: "> ")
-            try await host.stream.write(block)
-            do {
-                try await host.expect("\r\n\(result)\r\n", within: .seconds(2))
-                accepted += 1
-            } catch is StreamTimeout {
-                // The module's send buffer is full and the network takes nothing more: it holds.
-                held = true
-                break
+        try await withCleanup {
+            if mode == .quick { try await host.command("AT+CIPQSEND=1") }
+            try await host.bringUp()
+            try await host.open(port: peer.port)
+            let baseline = try emulator.residentKiB()
+            var peak = baseline
+            let block = randomBytes(1460)
+            let result = mode == .quick ? "DATA ACCEPT:1460" : "SEND OK"
+            // The peer's 4 KiB and the link socket's 64 KiB fill after about 80 sends: 2,000 bound the run.
+            var accepted = 0
+            var held = false
+            while accepted < 2000 {
+                try await host.command("AT+CIPSEND=1460", until: "> ")
+                try await host.stream.write(block)
+                do {
+                    try await host.expect("\r\n\(result)\r\n", within: .seconds(2))
+                    accepted += 1
+                } catch is StreamTimeout {
+                    // The module's send buffer is full and the network takes nothing more: it holds.
+                    held = true
+                    break
+                }
+                if accepted % 256 == 0 { peak = max(peak, try emulator.residentKiB()) }
             }
-            if accepted % 256 == 0 { peak = max(peak, try emulator.residentKiB()) }
+            peak = max(peak, try emulator.residentKiB())
+            print("[StoppedReaderMemoryTests] \(mode) send: \(accepted) sends of 1460 B accepted, then held=\(held); VmRSS +\(peak - baseline) KiB")
+            #expect(held, "the modem kept accepting data that nobody reads")
+            #expect(peak - baseline < Self.bound)
+        } cleanup: {
+            await host.stream.close()
         }
-        peak = max(peak, try emulator.residentKiB())
-        print("[StoppedReaderMemoryTests] \(mode) send: \(accepted) sends of 1460 B accepted, then held=\(held); VmRSS +\(peak - baseline) KiB")
-        #expect(held, "the modem kept accepting data that nobody reads")
-        #expect(peak - baseline < Self.bound)
     }
 
     @Test("transparent mode to a link peer that never reads: the serial line stops")
@@ -171,15 +174,8 @@ struct EmulatorProcess: Sendable {
         return EmulatorProcess(modem: modem, firstLine: firstLine)
     }
 
-    /// The port of `--listen HOST:0`, from the log line that names it (`--log-level info`).
-    func listeningPort() async throws -> Int {
-        _ = try await modem.stderr!.read(until: "serial line on tcp://")
-        let rest = try await modem.stderr!.read(until: "\n")
-        guard let port = Int(rest.split(separator: ":").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") else {
-            throw StreamClosed()
-        }
-        return port
-    }
+    /// The port of `--listen 127.0.0.1:0`.
+    func listeningPort() async throws -> Int { try await modem.listeningPort() }
 
     func residentKiB() throws -> Int { try modem.residentKiB() }
 

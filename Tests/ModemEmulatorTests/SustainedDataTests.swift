@@ -12,42 +12,42 @@ struct SustainedDataTests {
     /// took for the rest of the command's line end would leave the send one byte short for good.
     @Test("400 back-to-back sends with +IPD echo", arguments: [false, true])
     func backToBackSendsWithEcho(quickSend: Bool) async throws {
-        let server = try await TestTCPServer.start(echo: true)
-        defer { Task { await server.stop() } }
-        try await Harness.run { harness in
-            var host = harness.host
-            host.lineEnd = "\r"
-            try await host.command("AT+CIPHEAD=1")
-            if quickSend { try await host.command("AT+CIPQSEND=1") }
-            try await host.bringUp()
-            try await host.open(port: server.port)
-            let result = quickSend ? "DATA ACCEPT:1460" : "SEND OK"
-            let sends = 400
-            var payload = randomBytes(1460 * sends)
-            for block in stride(from: 0, to: sends, by: 4) { payload[block * 1460] = 0x0A }
-            var received: [UInt8] = []
-            received.reserveCapacity(payload.count)
-            for index in 0..<sends {
-                try await host.send("AT+CIPSEND=1460")
-                prompt: while true {
-                    switch try await host.nextFrame(within: .seconds(5)) {
-                    case .prompt: break prompt
-                    case .data(_, let bytes): received += bytes
-                    case .line(let line): Issue.record("send \(index): '\(line)' before the prompt")
+        try await withServer(TestTCPServer.start(echo: true)) { server in
+            try await Harness.run { harness in
+                var host = harness.host
+                host.lineEnd = "\r"
+                try await host.command("AT+CIPHEAD=1")
+                if quickSend { try await host.command("AT+CIPQSEND=1") }
+                try await host.bringUp()
+                try await host.open(port: server.port)
+                let result = quickSend ? "DATA ACCEPT:1460" : "SEND OK"
+                let sends = 400
+                var payload = randomBytes(1460 * sends)
+                for block in stride(from: 0, to: sends, by: 4) { payload[block * 1460] = 0x0A }
+                var received: [UInt8] = []
+                received.reserveCapacity(payload.count)
+                for index in 0..<sends {
+                    try await host.send("AT+CIPSEND=1460")
+                    prompt: while true {
+                        switch try await host.nextFrame(within: .seconds(5)) {
+                        case .prompt: break prompt
+                        case .data(_, let bytes): received += bytes
+                        case .line(let line): Issue.record("send \(index): '\(line)' before the prompt")
+                        }
                     }
+                    try await host.stream.write(Array(payload[(index * 1460)..<((index + 1) * 1460)]))
+                    // A stall shows as a timeout here: the result must come however much echo is due.
+                    _ = try await host.readLines(until: { $0 == result }, collecting: &received)
                 }
-                try await host.stream.write(Array(payload[(index * 1460)..<((index + 1) * 1460)]))
-                // A stall shows as a timeout here: the result must come however much echo is due.
-                _ = try await host.readLines(until: { $0 == result }, collecting: &received)
-            }
-            while received.count < payload.count {
-                guard case .data(_, let bytes) = try await host.nextFrame(within: .seconds(5)) else {
-                    Issue.record("a line where echoed data was due")
-                    return
+                while received.count < payload.count {
+                    guard case .data(_, let bytes) = try await host.nextFrame(within: .seconds(5)) else {
+                        Issue.record("a line where echoed data was due")
+                        return
+                    }
+                    received += bytes
                 }
-                received += bytes
+                #expect(received == payload)
             }
-            #expect(received == payload)
         }
     }
 
@@ -76,21 +76,21 @@ struct SustainedDataTests {
 
     @Test("a send the network does not take within the send timeout: SEND FAIL, then CLOSED")
     func sendTimeoutOnASlowNetwork() async throws {
-        let server = try await TestTCPServer.start(echo: false)
-        defer { Task { await server.stop() } }
-        try await Harness.run({
-            $0.modem.modem.timeouts.send = .milliseconds(300)
-            // 1 kbit/s: 1,460 bytes take 11.7 s to leave the modem.
-            $0.modem.network = NetworkProfile(uplinkKbit: 1)
-        }) { harness in
-            let host = harness.host
-            try await host.bringUp()
-            try await host.open(port: server.port)
-            try await host.command("AT+CIPSEND=1460", until: "> ")
-            try await host.stream.write(randomBytes(1460))
-            try await host.expect("\r\nSEND FAIL\r\n\r\nCLOSED\r\n")
-            #expect(try await host.singleState() == "TCP CLOSED")
-            try await host.command("AT")
+        try await withServer(TestTCPServer.start(echo: false)) { server in
+            try await Harness.run({
+                $0.modem.modem.timeouts.send = .milliseconds(300)
+                // 1 kbit/s: 1,460 bytes take 11.7 s to leave the modem.
+                $0.modem.network = NetworkProfile(uplinkKbit: 1)
+            }) { harness in
+                let host = harness.host
+                try await host.bringUp()
+                try await host.open(port: server.port)
+                try await host.command("AT+CIPSEND=1460", until: "> ")
+                try await host.stream.write(randomBytes(1460))
+                try await host.expect("\r\nSEND FAIL\r\n\r\nCLOSED\r\n")
+                #expect(try await host.singleState() == "TCP CLOSED")
+                try await host.command("AT")
+            }
         }
     }
 }

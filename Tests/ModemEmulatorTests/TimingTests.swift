@@ -22,19 +22,19 @@ struct TimingTests {
     }
 
     @Test func connectWaitsOneRoundTrip() async throws {
-        let server = try await TestTCPServer.start()
-        defer { Task { await server.stop() } }
-        try await Harness.run({
-            $0.modem.timing = .realistic
-            $0.modem.timing.activation = nil
-            $0.modem.network.delay = .milliseconds(100) ... .milliseconds(100)
-        }) { harness in
-            let host = harness.host
-            try await host.bringUp()
-            let start = ContinuousClock.now
-            try await host.open(port: server.port)
-            let elapsed = ContinuousClock.now - start
-            #expect(elapsed >= .milliseconds(200) && elapsed < .milliseconds(1000), "\(elapsed)")
+        try await withServer(TestTCPServer.start()) { server in
+            try await Harness.run({
+                $0.modem.timing = .realistic
+                $0.modem.timing.activation = nil
+                $0.modem.network.delay = .milliseconds(100) ... .milliseconds(100)
+            }) { harness in
+                let host = harness.host
+                try await host.bringUp()
+                let start = ContinuousClock.now
+                try await host.open(port: server.port)
+                let elapsed = ContinuousClock.now - start
+                #expect(elapsed >= .milliseconds(200) && elapsed < .milliseconds(1000), "\(elapsed)")
+            }
         }
     }
 

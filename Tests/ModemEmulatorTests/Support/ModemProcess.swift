@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +23,7 @@ struct ModemProcess: Sendable {
         _ arguments: [String], stdin: FileHandle? = nil, stdout: FileHandle? = nil, stderr: FileHandle? = nil
     ) async throws -> ModemProcess {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: networkTestExecutable!)
+        process.executableURL = URL(fileURLWithPath: modemExecutable!)
         process.arguments = arguments
         let outPipe = stdout == nil ? Pipe() : nil
         let errPipe = stderr == nil ? Pipe() : nil
@@ -56,6 +57,14 @@ struct ModemProcess: Sendable {
         }
         defer { deadline.cancel() }
         return try await exited.futureResult.get()
+    }
+
+    /// The port of `--listen HOST:0`, from the log line that names it (`--log-level info`).
+    func listeningPort(host: String = "127.0.0.1") async throws -> Int {
+        _ = try await stderr!.read(until: "serial line on tcp://\(host):")
+        let rest = try await stderr!.read(until: "\n")
+        guard let port = Int(rest.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw StreamClosed() }
+        return port
     }
 
     /// SIGTERM, then the exit status.

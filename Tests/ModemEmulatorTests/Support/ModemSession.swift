@@ -3,6 +3,7 @@ import Logging
 import ModemEmulator
 import ModemProtocol
 import NIOCore
+import TestSupport
 import Testing
 
 /// What the modem sent, framed the way a host driver frames it.
@@ -217,7 +218,7 @@ struct Harness: Sendable {
     ) async throws {
         let emulator = try Emulator(options: options(configure), logger: logger)
         let addresses = try await emulator.start()
-        do {
+        try await withCleanup {
             let stream: ByteStream
             switch addresses[0] {
             case .pty(let path): stream = try await ByteStream.openTerminal(path)
@@ -228,11 +229,9 @@ struct Harness: Sendable {
                 emulator: emulator, modem: emulator.modems[0], host: ModemSession(stream: stream), address: addresses[0])
             try await body(harness)
             await stream.close()
-        } catch {
+        } cleanup: {
             await emulator.shutdown()
-            throw error
         }
-        await emulator.shutdown()
     }
 }
 

@@ -1,10 +1,11 @@
 import NIOCore
 import NIOPosix
+import TestSupport
 
 /// A loopback TCP server for links to connect to. It echoes what it receives (unless told not to),
 /// keeps every accepted connection so a test can write to it or close it, and on a peer's FIN
 /// either closes too (`closeOnFIN`) or keeps its side open, which holds a closing link in `CLOSING`.
-final class TestTCPServer: @unchecked Sendable {
+final class TestTCPServer: TestServer, @unchecked Sendable {
     // @unchecked: `connections` and `waiters` are touched only on `loop`.
     let port: Int
     private let channel: any Channel
@@ -95,7 +96,7 @@ private final class EchoHandler: ChannelInboundHandler {
 }
 
 /// A loopback UDP server that sends every datagram back to where it came from.
-final class TestUDPEchoServer: Sendable {
+final class TestUDPEchoServer: TestServer {
     let port: Int
     private let channel: any Channel
 

@@ -28,11 +28,14 @@ struct ControlCommand: AsyncParsableCommand {
     @Argument(help: "Its arguments.")
     var arguments: [String] = []
 
+    func validate() throws {
+        if command == "scenario", arguments.count != 1 { throw ValidationError("usage: scenario <file>") }
+    }
+
     func run() async throws {
         var arguments = arguments
         if command == "scenario" {
             // The file is read and checked here; the emulator gets its text.
-            guard arguments.count == 1 else { throw ValidationError("usage: scenario <file>") }
             let path = arguments[0]
             let text: String
             do {

@@ -35,7 +35,4 @@ struct HostPort: ExpressibleByArgument, Equatable, CustomStringConvertible {
 
     /// `host:port`, with an IPv6 host in brackets.
     var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-
-    /// What a value that does not parse should have looked like.
-    static let help = "HOST:PORT, e.g. 127.0.0.1:7000 or [::1]:7000 (IPv6 in brackets)"
 }

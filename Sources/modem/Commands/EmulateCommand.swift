@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Logging
 import ModemEmulator
-import ModemProtocol
-import NIOPosix
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -47,16 +45,16 @@ struct EmulateCommand: AsyncParsableCommand {
     var count = 1
 
     @Option(help: "How AT+CIPSTATUS is rendered: sim800 or spec.")
-    var dialect: String = "sim800"
+    var dialect: Dialect = "sim800"
 
     @Option(help: "Pace output to the host at this UART rate (10 bits a byte); default unpaced.")
-    var baud: Int?
+    var baud: BaudRate?
 
     @Option(help: "Echo after power-on: on or off.")
-    var echo: String = "on"
+    var echo: Echo = .on
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    var logLevel: LogLevel = "info"
 
     @Option(help: ArgumentHelp("Record every serial byte with a timestamp.", valueName: "file"))
     var trace: String?
@@ -68,16 +66,16 @@ struct EmulateCommand: AsyncParsableCommand {
     var localIP: String = "10.64.0.2"
 
     @Option(help: "How long PDP context activation (AT+CIICR) takes.")
-    var activationDelay: String = "300ms"
+    var activationDelay: Delay = "300ms"
 
     @Option(help: "Extra time before each link's socket is opened.")
-    var connectDelay: String = "0ms"
+    var connectDelay: Delay = "0ms"
 
     @Option(help: "How long deregistering a UDP port takes after AT+CIPCLOSE.")
-    var udpCloseDelay: String = "0ms"
+    var udpCloseDelay: Delay = "0ms"
 
     @Option(help: ArgumentHelp("Allow links only to this host, address or CIDR (repeatable).", valueName: "host|cidr"))
-    var allow: [String] = []
+    var allow: [AllowEntry] = []
 
     @Option(help: "The address AT+CIPSERVER listens on.")
     var serverHost: String = "127.0.0.1"
@@ -86,22 +84,22 @@ struct EmulateCommand: AsyncParsableCommand {
     var control: String?
 
     @Option(help: "Network every link's data crosses: ideal (unshaped), gprs, edge, umts, hspa or lte (docs/network.md).")
-    var network: String = "ideal"
+    var network: NetworkPreset = "ideal"
 
     @Option(help: ArgumentHelp("Uplink (modem to network) bandwidth in kbit/s; 0 is unlimited.", valueName: "kbit"))
-    var netUp: String?
+    var netUp: Bandwidth?
 
     @Option(help: ArgumentHelp("Downlink (network to modem) bandwidth in kbit/s; 0 is unlimited.", valueName: "kbit"))
-    var netDown: String?
+    var netDown: Bandwidth?
 
     @Option(help: ArgumentHelp("One-way latency added in each direction, fixed or a min:max range.", valueName: "ms[:ms]"))
-    var netDelay: String?
+    var netDelay: Latency?
 
     @Option(help: ArgumentHelp("Fraction (0-1) of UDP datagrams lost in each direction.", valueName: "p"))
-    var udpLoss: String?
+    var udpLoss: UDPLoss?
 
     @Option(help: "Command response times: instant, or realistic (a real module's; docs/network.md).")
-    var timing: String = "instant"
+    var timing: Timing = "instant"
 
     @Option(help: "Seed for every random choice (latency jitter, UDP loss, timing, noise): runs repeat exactly.")
     var seed: UInt64 = 0
@@ -115,11 +113,15 @@ struct EmulateCommand: AsyncParsableCommand {
         if link != nil, !pty { throw ValidationError("--link works with --pty only.") }
         if count != 1, listen == nil { throw ValidationError("--count needs --listen HOST:BASEPORT.") }
         guard (1...65535).contains(count) else { throw ValidationError("--count must be 1 to 65535.") }
-        _ = try options()
+        if let listen, listen.port != 0, listen.port + count - 1 > 65535 {
+            throw ValidationError("--listen: ports \(listen.port)-\(listen.port + count - 1) run past 65535.")
+        }
+        if let baud, baud.bitsPerSecond < 10 { throw ValidationError("--baud must be at least 10.") }
+        _ = try scenarioFile()
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        let level = logLevel.value
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -146,14 +148,12 @@ struct EmulateCommand: AsyncParsableCommand {
         try await group.run()
     }
 
+    /// The emulator the command line describes; every value was checked when parsed or in ``validate()``.
     private func options() throws -> EmulatorOptions {
         var options = EmulatorOptions()
         if pty {
             options.serial = .pty(link: link)
         } else if let listen {
-            guard listen.port == 0 || listen.port + count - 1 <= 65535 else {
-                throw ValidationError("--listen: ports \(listen.port)-\(listen.port + count - 1) run past 65535.")
-            }
             options.serial = .listen(host: listen.host, port: listen.port)
         } else {
             options.serial = .stdio
@@ -161,67 +161,36 @@ struct EmulateCommand: AsyncParsableCommand {
         options.count = count
         options.controlPath = control
         var configuration = EmulatorConfiguration()
-        guard let dialect = StatusDialect(rawValue: dialect) else {
-            throw ValidationError("--dialect must be one of: \(StatusDialect.allCases.map(\.rawValue).joined(separator: ", ")).")
-        }
-        configuration.modem.dialect = dialect
-        switch echo.lowercased() {
-        case "on": configuration.modem.echo = true
-        case "off": configuration.modem.echo = false
-        default: throw ValidationError("--echo must be on or off.")
-        }
-        if let baud {
-            guard baud >= 10 else { throw ValidationError("--baud must be at least 10.") }
-            configuration.baudRate = baud
-        }
-        guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical.")
-        }
-        configuration.tracePath = trace
+        configuration.modem.dialect = dialect.value
+        configuration.modem.echo = echo == .on
         if let apn { configuration.modem.defaultAPN = apn }
+        configuration.baudRate = baud?.bitsPerSecond
+        configuration.tracePath = trace
         configuration.localAddress = localIP
-        configuration.activationDelay = try duration(activationDelay, "--activation-delay")
-        configuration.connectDelay = try duration(connectDelay, "--connect-delay")
-        configuration.udpCloseDelay = try duration(udpCloseDelay, "--udp-close-delay")
-        for entry in allow {
-            do {
-                try configuration.allowList.add(entry)
-            } catch {
-                throw ValidationError("--allow: \(error)")
-            }
-        }
+        configuration.activationDelay = activationDelay.value
+        configuration.connectDelay = connectDelay.value
+        configuration.udpCloseDelay = udpCloseDelay.value
+        for entry in allow { try configuration.allowList.add(entry.text) }
         configuration.serverBindHost = serverHost
-        guard var profile = NetworkProfile.preset(named: network) else {
-            throw ValidationError(
-                "--network must be one of: \(NetworkProfile.presets.map(\.name).joined(separator: ", ")).")
-        }
-        for (key, value) in [("up", netUp), ("down", netDown), ("delay", netDelay), ("loss", udpLoss)] {
-            guard let value else { continue }
-            do {
-                try profile.apply(key: key, value: value)
-            } catch {
-                throw ValidationError("--\(["up": "net-up", "down": "net-down", "delay": "net-delay", "loss": "udp-loss"][key]!): \(error)")
-            }
-        }
-        configuration.network = profile
-        guard let timing = CommandTiming.named(timing) else { throw ValidationError("--timing must be instant or realistic.") }
-        configuration.timing = timing
+        configuration.network = network.value
+        if let netUp { configuration.network.uplinkKbit = netUp.kbit }
+        if let netDown { configuration.network.downlinkKbit = netDown.kbit }
+        if let netDelay { configuration.network.delay = netDelay.range }
+        if let udpLoss { configuration.network.udpLoss = udpLoss.fraction }
+        configuration.timing = timing.value
         configuration.seed = seed
-        if let scenario {
-            do {
-                configuration.scenario = try Scenario.load(path: scenario)
-            } catch {
-                throw ValidationError("--scenario \(scenario): \(error)")
-            }
-        }
+        configuration.scenario = try scenarioFile()
         options.modem = configuration
         return options
     }
 
-    private func duration(_ text: String, _ option: String) throws -> Duration {
-        guard let value = DurationParser.parse(text) else {
-            throw ValidationError("\(option): '\(text)' is not a duration (250ms, 1.5s, 2m or milliseconds).")
+    /// The `--scenario` file, read and checked.
+    private func scenarioFile() throws -> Scenario? {
+        guard let scenario else { return nil }
+        do {
+            return try Scenario.load(path: scenario)
+        } catch {
+            throw ValidationError("--scenario \(scenario): \(error)")
         }
-        return value
     }
 }
