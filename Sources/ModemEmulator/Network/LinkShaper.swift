@@ -14,10 +14,11 @@ import NIOCore
 /// `SEND OK`), not when it reaches the peer a latency later, and only while the socket takes what
 /// the delay line hands it (the channel is writable): a peer that stops reading stops the sends.
 ///
-/// Delivery to the modem goes straight to ``VirtualModem`` rather than down the pipeline: data and
-/// the peer's close still in the delay line when the socket closes must arrive after the socket and
-/// its pipeline are gone. With the ``NetworkProfile/ideal`` profile nothing is held: data passes at once.
-/// Used only on the modem's event loop.
+/// The conditions and the random draws (latency, loss) come from the modem's ``NetworkSimulation``.
+/// What the network delivers goes to the link's ``LinkReceiver`` rather than down the pipeline:
+/// data and the peer's close still in the delay line when the socket closes must arrive after the
+/// socket and its pipeline are gone. With the ``NetworkProfile/ideal`` profile nothing is held: data
+/// passes at once. Used only on the modem's event loop.
 final class LinkShaper<Inbound>: ChannelDuplexHandler {
     typealias InboundIn = Inbound
     typealias OutboundIn = ByteBuffer
@@ -28,8 +29,9 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
     /// Pacing granularity: a chunk is at most what the link carries in this time.
     static var tick: Duration { .milliseconds(10) }
 
-    private let modem: VirtualModem
-    private let socket: LinkSocket
+    private let network: NetworkSimulation
+    private let eventLoop: any EventLoop
+    private let receiver: any LinkReceiver
     private let datagrams: Bool
     private let payload: (Inbound) -> ByteBuffer
     private var context: ChannelHandlerContext?
@@ -61,10 +63,12 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
     }
 
     init(
-        modem: VirtualModem, socket: LinkSocket, datagrams: Bool, payload: @escaping (Inbound) -> ByteBuffer
+        network: NetworkSimulation, eventLoop: any EventLoop, receiver: any LinkReceiver, datagrams: Bool,
+        payload: @escaping (Inbound) -> ByteBuffer
     ) {
-        self.modem = modem
-        self.socket = socket
+        self.network = network
+        self.eventLoop = eventLoop
+        self.receiver = receiver
         self.datagrams = datagrams
         self.payload = payload
     }
@@ -83,13 +87,13 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = payload(unwrapInboundIn(data))
-        let profile = modem.networkProfile
-        if datagrams, modem.networkRandom.chance(profile.udpLoss) { return }
+        let profile = network.profile
+        if datagrams, network.losesDatagram() { return }
         if downlink.isEmpty, profile.isIdeal {
-            modem.linkReceived(socket, Array(message.readableBytesView))
+            receiver.linkReceived(Array(message.readableBytesView))
             return
         }
-        enqueue(message, in: &downlink, rateKbit: profile.downlinkKbit, profile: profile)
+        enqueue(message, in: &downlink, rateKbit: profile.downlinkKbit)
         scheduleDownlink()
     }
 
@@ -113,7 +117,7 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
 
     private func peerClosed() {
         if downlink.isEmpty {
-            modem.linkClosedByPeer(socket)
+            receiver.linkClosed()
         } else {
             append(.close(nil), to: &downlink, due: downlink.lastDue)
         }
@@ -129,8 +133,8 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
         while !downlink.isEmpty, downlink.queue[downlink.head].due <= now {
             let item = take(from: &downlink)
             switch item {
-            case .data(let message): modem.linkReceived(socket, Array(message.readableBytesView))
-            case .close: modem.linkClosedByPeer(socket)
+            case .data(let message): receiver.linkReceived(Array(message.readableBytesView))
+            case .close: receiver.linkClosed()
             }
         }
         if readHeld, downlink.queuedBytes <= Self.queueLimit / 2, let context {
@@ -144,8 +148,8 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let message = unwrapOutboundIn(data)
-        let profile = modem.networkProfile
-        if datagrams, modem.networkRandom.chance(profile.udpLoss) {
+        let profile = network.profile
+        if datagrams, network.losesDatagram() {
             promise?.succeed()
             return
         }
@@ -153,7 +157,7 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
             context.write(data, promise: promise)
             return
         }
-        let departs = enqueue(message, in: &uplink, rateKbit: profile.uplinkKbit, profile: profile)
+        let departs = enqueue(message, in: &uplink, rateKbit: profile.uplinkKbit)
         if let promise {
             departures.append((departs, promise))
             scheduleDepartures()
@@ -206,7 +210,7 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
 
     private func scheduleDepartures() {
         guard departureTimer == nil, let first = departures.first else { return }
-        departureTimer = modem.eventLoop.assumeIsolated().scheduleTask(deadline: first.at) { [self] in
+        departureTimer = eventLoop.assumeIsolated().scheduleTask(deadline: first.at) { [self] in
             departureTimer = nil
             completeDepartures()
         }
@@ -243,10 +247,7 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
     /// each the time its last byte leaves the bucket plus a latency, and queues it. Returns when
     /// the message's last byte leaves the bucket.
     @discardableResult
-    private func enqueue(
-        _ message: ByteBuffer, in direction: inout Direction, rateKbit: Double?,
-        profile: NetworkProfile
-    ) -> NIODeadline {
+    private func enqueue(_ message: ByteBuffer, in direction: inout Direction, rateKbit: Double?) -> NIODeadline {
         let total = message.readableBytes
         let bytesPerSecond = rateKbit.map { $0 * 1000 / 8 }
         var chunk = max(total, 1)
@@ -264,7 +265,7 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
                 departs = departs + .nanoseconds(Int64((Double(length) / bytesPerSecond * 1e9).rounded()))
             }
             direction.busyUntil = departs
-            let latency = modem.networkRandom.duration(in: profile.delay)
+            let latency = network.latency()
             let due = max(departs + latency.timeAmount, direction.lastDue)
             append(.data(part), to: &direction, due: due, size: length)
         } while offset < total
@@ -294,7 +295,31 @@ final class LinkShaper<Inbound>: ChannelDuplexHandler {
     private func schedule(_ direction: inout Direction, _ drain: @escaping (LinkShaper) -> Void) {
         guard direction.timer == nil, !direction.isEmpty else { return }
         let due = direction.queue[direction.head].due
-        direction.timer = modem.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [self] in drain(self) }
+        direction.timer = eventLoop.assumeIsolated().scheduleTask(deadline: due) { [self] in drain(self) }
     }
 }
 
+
+/// The modem's end of a shaped link: what the network delivers, at the time it arrives.
+protocol LinkReceiver: AnyObject {
+    /// A stream chunk or one datagram reached the modem.
+    func linkReceived(_ bytes: [UInt8])
+    /// The peer closed (FIN or reset) or the socket closed under the link, after all its data.
+    func linkClosed()
+}
+
+extension LinkShaper where Inbound == ByteBuffer {
+    /// The shaper of a TCP link.
+    convenience init(streamOn network: NetworkSimulation, eventLoop: any EventLoop, to receiver: any LinkReceiver) {
+        self.init(network: network, eventLoop: eventLoop, receiver: receiver, datagrams: false) { $0 }
+    }
+}
+
+extension LinkShaper where Inbound == AddressedEnvelope<ByteBuffer> {
+    /// The shaper of a UDP link.
+    convenience init(
+        datagramsOn network: NetworkSimulation, eventLoop: any EventLoop, to receiver: any LinkReceiver
+    ) {
+        self.init(network: network, eventLoop: eventLoop, receiver: receiver, datagrams: true) { $0.data }
+    }
+}
