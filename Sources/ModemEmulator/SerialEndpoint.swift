@@ -6,6 +6,7 @@ import Darwin
 import Logging
 import NIOCore
 import NIOPosix
+import ModemProtocol
 
 /// Where a modem's serial line is: one kind per run.
 public enum SerialEndpointKind: Sendable, Equatable {
@@ -101,9 +102,14 @@ struct SerialEndpoint: Sendable {
         }
     }
 
+    /// Whether `host` is a loopback name or address.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || IPv4Address(host)?.isLoopback == true
+    }
+
     private static func listen(host: String, port: Int, for modem: VirtualModem) async throws -> SerialEndpoint {
         let address = SerialEndpointAddress.tcp(host: host, port: port).description
-        if !IPv4.isLoopback(host) {
+        if !Self.isLoopback(host) {
             modem.logger.warning(
                 "the serial line listens on \(host), which is not a loopback address: anyone who can reach it can drive the modem and open connections through it"
             )

@@ -1,6 +1,7 @@
 import ModemCore
 import NIOCore
 import NIOPosix
+import ModemProtocol
 
 /// Name lookups (`AT+CDNSGIP`, `AT+CIPSTART` with a name) and `AT+CIPPING`, timed as the network
 /// answers them. Event loop only.
@@ -69,7 +70,7 @@ extension VirtualModem {
     }
 
     private func resolve(_ host: String) -> EventLoopFuture<[String]> {
-        if IPv4.parse(host) != nil { return eventLoop.makeSucceededFuture([host]) }
+        if IPv4Address(host) != nil { return eventLoop.makeSucceededFuture([host]) }
         return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { HostResolver.ipv4Addresses(of: host) }
     }
 }

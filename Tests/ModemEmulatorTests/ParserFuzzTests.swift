@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import TestSupport
 import Testing
+import ModemProtocol
 
 /// Fuzz and property tests for the emulator's parsers: scenario files, control socket requests and
 /// the command line's values. Every input comes from a seeded `SplitMix64`, so a failure names the
@@ -414,14 +415,14 @@ struct ValueParserFuzzTests {
             let address = UInt32.random(in: 0...UInt32.max, using: &rng)
             let length = rng.int(0...32)
             var list = AllowList()
-            try list.add("\(IPv4.format(address))/\(length)")
+            try list.add("\(IPv4Address(value: address))/\(length)")
             #expect(list.entries == [.network(address: address, prefixLength: length)])
             let mask: UInt32 = length == 0 ? 0 : ~UInt32(0) << (32 - length)
             let inside = address & mask | UInt32.random(in: 0...UInt32.max, using: &rng) & ~mask
-            #expect(list.allows(host: "x", address: IPv4.format(inside)))
+            #expect(list.allows(host: "x", address: IPv4Address(value: inside).description))
             if length > 0 {
                 let outside = inside ^ (UInt32(1) << UInt32(32 - rng.int(1...length)))
-                #expect(!list.allows(host: "x", address: IPv4.format(outside)))
+                #expect(!list.allows(host: "x", address: IPv4Address(value: outside).description))
             }
             #expect(!list.allows(host: "x", address: "not-an-address"))
         }

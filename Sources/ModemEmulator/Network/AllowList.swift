@@ -1,3 +1,5 @@
+import ModemProtocol
+
 /// Where links may connect (`--allow HOST|CIDR`): an emulator that opens sockets on command is a
 /// proxy, so a deployment can restrict it. An empty list allows everything.
 public struct AllowList: Sendable, Equatable {
@@ -11,7 +13,7 @@ public struct AllowList: Sendable, Equatable {
         public var description: String {
             switch self {
             case .host(let name): name
-            case .network(let address, let length): "\(IPv4.format(address))/\(length)"
+            case .network(let address, let length): "\(IPv4Address(value: address))/\(length)"
             }
         }
     }
@@ -26,11 +28,11 @@ public struct AllowList: Sendable, Equatable {
     /// Adds an entry: a host name, an IPv4 address, or an IPv4 CIDR (`10.0.0.0/8`).
     public mutating func add(_ text: String) throws(AllowListError) {
         if let slash = text.firstIndex(of: "/") {
-            guard let address = IPv4.parse(String(text[..<slash])),
+            guard let address = IPv4Address(text[..<slash])?.value,
                 let length = Int(text[text.index(after: slash)...]), (0...32).contains(length)
             else { throw .invalidEntry(text) }
             entries.append(.network(address: address, prefixLength: length))
-        } else if let address = IPv4.parse(text) {
+        } else if let address = IPv4Address(text)?.value {
             entries.append(.network(address: address, prefixLength: 32))
         } else {
             guard !text.isEmpty, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw .invalidEntry(text) }
@@ -41,7 +43,7 @@ public struct AllowList: Sendable, Equatable {
     /// Whether a connection to `host` (as given) that resolved to `address` is allowed.
     public func allows(host: String, address: String) -> Bool {
         guard isRestricted else { return true }
-        let numeric = IPv4.parse(address)
+        let numeric = IPv4Address(address)?.value
         return entries.contains { entry in
             switch entry {
             case .host(let name):

@@ -1,4 +1,5 @@
 import ModemCore
+import ModemProtocol
 
 /// The radio network one emulated module sees: the conditions its links' data meets, how long
 /// signalling takes, which destinations exist, and the faults in force.
@@ -98,7 +99,7 @@ final class NetworkSimulation {
     /// How long a name lookup of `host` takes before its answer is given, or `nil` when the answer
     /// is given as soon as the resolver has it (an address, or instant timing).
     func lookupDelay(of host: String) -> Duration? {
-        guard IPv4.parse(host) == nil, timing.dns.upperBound > .zero || timing.connectRoundTrip else { return nil }
+        guard IPv4Address(host) == nil, timing.dns.upperBound > .zero || timing.connectRoundTrip else { return nil }
         return timingRandom.duration(in: timing.dns) + realisticRoundTrip()
     }
 
