@@ -53,20 +53,28 @@ public enum MultiConnectionState: StateWord {
         .ipInitial, .ipStart, .ipConfig, .ipGprsact, .ipStatus, .ipProcessing, .pdpDeact,
     ]
 
-    /// The state word as the module prints it.
+    /// The state word as the module prints it: the single-connection state's word where the two
+    /// modes share one.
     public var rawValue: String {
         switch self {
-        case .ipInitial: "IP INITIAL"
-        case .ipStart: "IP START"
-        case .ipConfig: "IP CONFIG"
-        case .ipGprsact: "IP GPRSACT"
-        case .ipStatus: "IP STATUS"
         case .ipProcessing: "IP PROCESSING"
-        case .pdpDeact: "PDP DEACT"
         case .unknown(let word): word
+        case .ipInitial, .ipStart, .ipConfig, .ipGprsact, .ipStatus, .pdpDeact: sharedState.rawValue
         }
     }
 
+    /// The single-connection state printed with the same word.
+    private var sharedState: SingleConnectionState {
+        switch self {
+        case .ipInitial: .ipInitial
+        case .ipStart: .ipStart
+        case .ipConfig: .ipConfig
+        case .ipGprsact: .ipGprsact
+        case .ipStatus: .ipStatus
+        case .pdpDeact: .pdpDeact
+        case .ipProcessing, .unknown: .unknown(rawValue)
+        }
+    }
 }
 
 /// The state of one link in multi-connection mode, the `<client state>`.

@@ -53,6 +53,16 @@ extension Modem {
         }
     }
 
+    /// A command with an execute form only (`AT+CIICR`, `AT+CIPSHUT`): its test form answers `OK`,
+    /// the others `ERROR`.
+    mutating func executeOnly(_ command: ATCommand, _ execute: (inout Modem) -> CommandOutcome) -> CommandOutcome {
+        switch command.form {
+        case .test: .ok
+        case .read, .write: .error(nil)
+        case .execute: execute(&self)
+        }
+    }
+
     /// ``flagSetting(_:range:current:set:)`` for an on/off setting.
     mutating func flagSetting(_ command: ATCommand, range: ClosedRange<Int>, _ setting: WritableKeyPath<Settings, Bool>) -> CommandOutcome {
         flagSetting(command, range: range, current: settings[keyPath: setting] ? 1 : 0) {

@@ -54,12 +54,7 @@ extension Modem {
     }
 
     private mutating func ciicr(_ command: ATCommand) -> CommandOutcome {
-        switch command.form {
-        case .test: return .ok
-        case .read, .write: return .error(nil)
-        case .execute:
-            return activateContext()
-        }
+        executeOnly(command) { $0.activateContext() }
     }
 
     private mutating func cifsr(_ command: ATCommand) -> CommandOutcome {
@@ -121,12 +116,7 @@ extension Modem {
     }
 
     private mutating func cipshut(_ command: ATCommand) -> CommandOutcome {
-        switch command.form {
-        case .test: return .ok
-        case .read, .write: return .error(nil)
-        case .execute:
-            return shut()
-        }
+        executeOnly(command) { $0.shut() }
     }
 
     private mutating func cipstatus(_ command: ATCommand) -> CommandOutcome {

@@ -190,25 +190,9 @@ extension Modem {
             }
             return listSetting(command, current: "\(settings.misc["+IPR"] ?? 0)", test: "+IPR: (),(0,1200,2400,4800,9600,19200,38400,57600,115200,230400,460800)")
         case "+IFC":
-            if case .write(let arguments) = command.form {
-                guard (1...2).contains(arguments.count), let rx = command.integer(0, in: 0...2),
-                    arguments.count == 1 || command.integer(1, in: 0...2) != nil
-                else { return .error(nil) }
-                settings.misc["+IFC"] = rx * 10 + (arguments.count == 2 ? command.integer(1, in: 0...2)! : 0)
-                return .ok
-            }
-            let value = settings.misc["+IFC"] ?? 0
-            return listSetting(command, current: "\(value / 10),\(value % 10)", test: "+IFC: (0-2),(0-2)")
+            return pairSetting(command, first: 0...2, second: 0...2, omittedSecond: 0, initial: 0)
         case "+ICF":
-            if case .write(let arguments) = command.form {
-                guard (1...2).contains(arguments.count), let format = command.integer(0, in: 1...6),
-                    arguments.count == 1 || command.integer(1, in: 0...3) != nil
-                else { return .error(nil) }
-                settings.misc["+ICF"] = format * 10 + (arguments.count == 2 ? command.integer(1, in: 0...3)! : 3)
-                return .ok
-            }
-            let value = settings.misc["+ICF"] ?? 33
-            return listSetting(command, current: "\(value / 10),\(value % 10)", test: "+ICF: (1-6),(0-3)")
+            return pairSetting(command, first: 1...6, second: 0...3, omittedSecond: 3, initial: 33)
         case "+CLTS", "+CNETLIGHT", "+CBATCHK", "+CLIP", "+CMGF", "+CMGHEX", "+CIPSSL", "+CSGS":
             return flagSetting(command, range: 0...1, current: settings.misc[command.name] ?? 0) { $0.settings.misc[command.name] = $1 }
         case "+CSCLK":
@@ -242,6 +226,26 @@ extension Modem {
         default:
             return nil
         }
+    }
+
+    /// A setting of two small numbers, the second optional (`AT+IFC=<rx>[,<tx>]`,
+    /// `AT+ICF=<format>[,<parity>]`), kept as `first * 10 + second`.
+    private mutating func pairSetting(
+        _ command: ATCommand, first: ClosedRange<Int>, second: ClosedRange<Int>, omittedSecond: Int, initial: Int
+    ) -> CommandOutcome {
+        if case .write(let arguments) = command.form {
+            guard (1...2).contains(arguments.count), let value = command.integer(0, in: first) else { return .error(nil) }
+            var other = omittedSecond
+            if arguments.count == 2 {
+                guard let given = command.integer(1, in: second) else { return .error(nil) }
+                other = given
+            }
+            settings.misc[command.name] = value * 10 + other
+            return .ok
+        }
+        let value = settings.misc[command.name] ?? initial
+        let ranges = [first, second].map { "(\($0.lowerBound)-\($0.upperBound))" }.joined(separator: ",")
+        return listSetting(command, current: "\(value / 10),\(value % 10)", test: "\(command.name): \(ranges)")
     }
 
     private mutating func listSetting(_ command: ATCommand, current: String, test: String) -> CommandOutcome {
