@@ -112,4 +112,20 @@ let benchmarks: @Sendable () -> Void = {
         modem.serialReceived(Array("ATE0\r".utf8), into: &output)
         measure(benchmark, modem: modem, command: "AT")
     }
+
+    Benchmark("Core: AT+CIPSEND=0,10 with its data, then the network takes it (SEND OK)") { benchmark in
+        var modem = busyModem()
+        var output = ModemOutput()
+        let id = modem.connection(onLink: 0)!
+        let send = Array("AT+CIPSEND=0,10\r0123456789".utf8)
+        modem.serialReceived(send, into: &output)
+        modem.handle(.sent(id, count: 10), into: &output)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            output.removeAll()
+            modem.serialReceived(send, into: &output)
+            modem.handle(.sent(id, count: 10), into: &output)
+            blackHole(output.serial.count)
+        }
+    }
 }

@@ -16,10 +16,11 @@ extension Modem {
 
     mutating func contextActivated(localAddress: String) {
         guard context.activated(localAddress: localAddress, actions: &output.actions) else { return }
+        let timeout = configuration.timeouts.connect
         for number in 0..<links.count where links[number]?.phase == .connecting(awaitingContext: true) {
             // AT+CIPSTART from IP INITIAL brought the context up itself (SIM800 manual §8.2.2).
             context.showAddress()
-            links[number]?.dial(timeout: configuration.timeouts.connect, actions: &output.actions)
+            links.update(number, actions: &output.actions) { $0.dial(timeout: timeout, actions: &$1) }
         }
         if interpreter.activity == .activatingContext { complete(with: .ok) }
     }
@@ -29,7 +30,7 @@ extension Modem {
         var startedByCIPSTART = false
         for number in 0..<links.count where links[number]?.phase == .connecting(awaitingContext: true) {
             startedByCIPSTART = true
-            _ = links[number]?.connectFailed(actions: &output.actions)
+            _ = links.update(number, actions: &output.actions) { $0.connectFailed(actions: &$1) }
             emitURC(.connectFail(link: linkTag(number)))
         }
         if startedByCIPSTART { context.forget() }
@@ -45,7 +46,7 @@ extension Modem {
     mutating func contextLost(announce: Bool) {
         for number in 0..<links.count {
             guard let link = links[number], link.phase.isActive else { continue }
-            links[number]?.drop(discardingUnread: true, actions: &output.actions)
+            links.update(number, actions: &output.actions) { $0.drop(discardingUnread: true, actions: &$1) }
             guard announce else { continue }
             switch link.phase {
             case .connecting: emitURC(.connectFail(link: linkTag(number)))

@@ -52,7 +52,9 @@ extension Modem {
 
     /// Puts a send's data into the link's send buffer; the send timer runs while the send waits.
     private mutating func buffer(_ data: [UInt8], on number: Int, timerRunning: Bool) {
-        guard let id = links[number]?.id, let through = links[number]?.transmit(data, actions: &output.actions) else {
+        guard let id = links[number]?.id,
+            let through = links.update(number, actions: &output.actions, { $0.transmit(data, actions: &$1) })
+        else {
             return
         }
         if settings.quickSend {
@@ -68,7 +70,7 @@ extension Modem {
     /// finds room.
     mutating func sent(_ count: Int, on connection: ConnectionID) {
         guard let (number, _) = links.link(of: connection), count > 0, let link = links[number] else { return }
-        links[number]?.sent(count)
+        links.update(number) { $0.sent(count) }
         let sentTotal = links[number]?.sentTotal ?? link.sentTotal
         switch interpreter.activity {
         case .awaitingSent(number, connection, let through) where sentTotal >= through:
@@ -89,7 +91,7 @@ extension Modem {
         act(.cancelTimer(.send(connection)))
         complete(with: .final(.sendFail(link: linkTag(number))))
         guard timedOut, let link = links[number], link.id == connection, link.phase.isActive else { return }
-        links[number]?.drop(discardingUnread: false, actions: &output.actions)
+        links.update(number, actions: &output.actions) { $0.drop(discardingUnread: false, actions: &$1) }
         emitURC(.closed(link: linkTag(number)))
     }
 
@@ -108,7 +110,8 @@ extension Modem {
             return
         }
         if settings.manualReceive {
-            let wasEmpty = links[number]?.keep(bytes, limit: configuration.receiveBufferLimit, actions: &output.actions)
+            let limit = configuration.receiveBufferLimit
+            let wasEmpty = links.update(number, actions: &output.actions) { $0.keep(bytes, limit: limit, actions: &$1) }
             if wasEmpty == true { emitURC(.dataAvailable(link: linkTag(number))) }
             return
         }
@@ -133,18 +136,19 @@ extension Modem {
     /// `AT+CIPRXGET=2/3,[<n>,]<length>` (validated): up to `length` unread bytes of link `number`,
     /// raw (`hex` false) or as hex digits.
     mutating func readUnread(on number: Int, length: Int, hex: Bool, prefix: String) {
-        guard let data = links[number]?.read(upTo: length) else { return }
+        guard let data = links.update(number, { $0.read(upTo: length) }) else { return }
         info(prefix + "\(data.count),\(links[number]?.unread.count ?? 0)")
         output.serial.append(contentsOf: hex ? hexDigits(data) : data)
         // A paused link reads again below half its buffer; a link whose peer closed while data was
         // unread is closed once the data is gone.
         guard let link = links[number] else { return }
-        if links[number]?.resumeIfDrained(limit: configuration.receiveBufferLimit) == true,
+        let limit = configuration.receiveBufferLimit
+        if links.update(number, { $0.resumeIfDrained(limit: limit) }) == true,
             !interpreter.pausedForHeldOutput.contains(link.id)
         {
             act(.resumeReading(link.id))
         }
-        if links[number]?.closeIfRead() == true { emitURC(.closed(link: linkTag(number))) }
+        if links.update(number, { $0.closeIfRead() }) == true { emitURC(.closed(link: linkTag(number))) }
     }
 
     // MARK: Transparent mode
@@ -168,7 +172,7 @@ extension Modem {
         }
         let data = interpreter.dataModeBytes(input)
         input = input[input.endIndex...]
-        if !data.isEmpty { links[0]?.transmit(data, actions: &output.actions) }
+        if !data.isEmpty { links.update(0, actions: &output.actions) { $0.transmit(data, actions: &$1) } }
         // Any byte restarts the guard time: a +++ needs it before, and leaves data mode after it.
         act(.startTimer(.escapeGuard, after: configuration.timeouts.escapeGuard))
     }
@@ -179,7 +183,7 @@ extension Modem {
         case .none:
             break
         case .data(let data):
-            links[0]?.transmit(data, actions: &output.actions)
+            links.update(0, actions: &output.actions) { $0.transmit(data, actions: &$1) }
             act(.startTimer(.escapeGuard, after: configuration.timeouts.escapeGuard))
         case .escape:
             leaveDataMode()

@@ -29,7 +29,8 @@ extension Modem {
         if !settings.multiConnection, server.isOpen { return .error(.operationNotAllowed) }
         _ = links.dial(number, transport, host: host, port: port, bearer: settings.bearer)
         if contextUp {
-            links[number]?.dial(timeout: configuration.timeouts.connect, actions: &output.actions)
+            let timeout = configuration.timeouts.connect
+            links.update(number, actions: &output.actions) { $0.dial(timeout: timeout, actions: &$1) }
         } else {
             context.configure(apn: configuration.defaultAPN)
             context.activate(timeout: configuration.timeouts.activation, actions: &output.actions)
@@ -39,7 +40,8 @@ extension Modem {
 
     mutating func connected(_ connection: ConnectionID, remoteAddress: String) {
         guard let (number, _) = links.link(of: connection),
-            links[number]?.connected(remoteAddress: remoteAddress, actions: &output.actions) == true
+            links.update(number, actions: &output.actions, { $0.connected(remoteAddress: remoteAddress, actions: &$1) })
+                == true
         else { return }
         if settings.transparent, interpreter.isFree {
             emitURC(ResultCode.connect.text)
@@ -53,7 +55,7 @@ extension Modem {
     /// in single mode, `<n>, CONNECT FAIL` in multi mode (docs/research/real-logs.md, b).
     mutating func connectFailed(_ connection: ConnectionID) {
         guard let (number, _) = links.link(of: connection),
-            links[number]?.connectFailed(actions: &output.actions) == true
+            links.update(number, actions: &output.actions, { $0.connectFailed(actions: &$1) }) == true
         else { return }
         if !settings.multiConnection { emitURC(.state(singleState)) }
         emitURC(.connectFail(link: linkTag(number)))
@@ -67,7 +69,11 @@ extension Modem {
         case .connected:
             if interpreter.activity == .dataMode { leaveDataMode() }
             sendFailed(on: connection, timedOut: false)
-            if links[number]?.remoteClosed(keepingUnread: settings.manualReceive, actions: &output.actions) == true {
+            let keepingUnread = settings.manualReceive
+            let closed = links.update(number, actions: &output.actions) {
+                $0.remoteClosed(keepingUnread: keepingUnread, actions: &$1)
+            }
+            if closed == true {
                 emitURC(.closed(link: linkTag(number)))
             }
         case .closing:
@@ -80,7 +86,7 @@ extension Modem {
     /// A graceful close completed, or its time ran out.
     mutating func closeFinished(_ connection: ConnectionID) {
         guard let (number, _) = links.link(of: connection) else { return }
-        _ = links[number]?.closeFinished(actions: &output.actions)
+        _ = links.update(number, actions: &output.actions) { $0.closeFinished(actions: &$1) }
     }
 
     /// `AT+CIPCLOSE` of link `number` (validated): a link still connecting is aborted with
@@ -91,14 +97,15 @@ extension Modem {
         case .closing, .closed:
             return .error(.operationNotAllowed)
         case .connecting:
-            links[number]?.abort(actions: &output.actions)
+            links.update(number, actions: &output.actions) { $0.abort(actions: &$1) }
             info(.closeOK(link: linkTag(number)))
             // SIM900-family: the aborted attempt ends with its state and CONNECT FAIL.
             if !settings.multiConnection { emitURC(.state(.ipClose)) }
             emitURC(.connectFail(link: linkTag(number)))
             return .noResult
         case .connected, .remoteClosing:
-            links[number]?.close(quick: quick, timeout: configuration.timeouts.close, actions: &output.actions)
+            let timeout = configuration.timeouts.close
+            links.update(number, actions: &output.actions) { $0.close(quick: quick, timeout: timeout, actions: &$1) }
             return .final(.closeOK(link: linkTag(number)))
         }
     }

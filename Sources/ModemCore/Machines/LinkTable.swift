@@ -15,10 +15,25 @@ struct LinkTable: Sendable {
     /// How many links there are.
     var count: Int { links.count }
 
-    /// Link `number`, changed only through its own transitions.
-    subscript(number: Int) -> Link? {
-        _read { yield links[number] }
-        _modify { yield &links[number] }
+    /// Link `number`, `nil` while unused.
+    subscript(number: Int) -> Link? { links[number] }
+
+    /// Runs one of link `number`'s transitions, which appends the actions it needs; `nil` when the
+    /// link is unused. (A closure rather than a `_modify` accessor: the accessor's coroutine frame
+    /// costs a heap allocation per call on the data path.)
+    @discardableResult
+    mutating func update<Result>(
+        _ number: Int, actions: inout [ModemAction], _ transition: (inout Link, inout [ModemAction]) -> Result
+    ) -> Result? {
+        guard links[number] != nil else { return nil }
+        return transition(&links[number]!, &actions)
+    }
+
+    /// Runs one of link `number`'s transitions that needs no action; `nil` when the link is unused.
+    @discardableResult
+    mutating func update<Result>(_ number: Int, _ transition: (inout Link) -> Result) -> Result? {
+        guard links[number] != nil else { return nil }
+        return transition(&links[number]!)
     }
 
     /// The link number and link of a connection, if it is still one of the modem's.
