@@ -217,6 +217,7 @@ struct CommandInterpreter: Sendable {
             output.serial.append(contentsOf: heldOutput)
             heldOutput.removeAll(keepingCapacity: true)
         }
+        guard !pausedForHeldOutput.isEmpty else { return }
         for connection in pausedForHeldOutput.sorted() where !links.isPausedByBuffer(connection) {
             output.actions.append(.resumeReading(connection))
         }
