@@ -69,15 +69,14 @@ extension Modem {
     /// The network took `count` more bytes of a link's data: a send waiting on it completes or
     /// finds room.
     mutating func sent(_ count: Int, on connection: ConnectionID) {
-        guard let (number, _) = links.link(of: connection), count > 0, let link = links[number] else { return }
+        guard let (number, _) = links.link(of: connection), count > 0 else { return }
         links.update(number) { $0.sent(count) }
-        let sentTotal = links[number]?.sentTotal ?? link.sentTotal
+        guard let link = links[number] else { return }
         switch interpreter.activity {
-        case .awaitingSent(number, connection, let through) where sentTotal >= through:
+        case .awaitingSent(number, connection, let through) where link.sentTotal >= through:
             act(.cancelTimer(.send(connection)))
             complete(with: settings.sendPrompt == 2 ? .noResult : .final(.sendOK(link: linkTag(number))))
-        case .awaitingSendRoom(number, connection, let data)
-        where (links[number]?.unsent ?? 0) + data.count <= configuration.sendBufferLimit:
+        case .awaitingSendRoom(number, connection, let data) where link.unsent + data.count <= configuration.sendBufferLimit:
             buffer(data, on: number, timerRunning: true)
         default:
             break
