@@ -1,14 +1,6 @@
 import DequeModule
 import ModemProtocol
 
-/// Where a link's connection came from.
-enum LinkOrigin: Equatable, Sendable {
-    /// `AT+CIPSTART`.
-    case client
-    /// A peer connected to `AT+CIPSERVER`.
-    case server
-}
-
 /// The life of one link, from `AT+CIPSTART` (or an accepted connection) to its close
 /// (SIM800 manual §8.2.8 `<client state>`).
 enum LinkPhase: Equatable, Sendable {
@@ -50,7 +42,6 @@ struct Link: Equatable, Sendable {
     private(set) var address: String
     let port: Int
     let bearer: Int
-    let origin: LinkOrigin
     private(set) var phase: LinkPhase
     /// Unread data in `AT+CIPRXGET=1` mode.
     private(set) var unread = Deque<UInt8>()
@@ -65,26 +56,22 @@ struct Link: Equatable, Sendable {
     static func dialing(
         _ id: ConnectionID, _ transport: TransportProtocol, host: String, port: Int, bearer: Int
     ) -> Link {
-        Link(
-            id: id, transport: transport, address: host, port: port, bearer: bearer, origin: .client,
-            phase: .connecting(awaitingContext: true))
+        Link(id: id, transport: transport, address: host, port: port, bearer: bearer, phase: .connecting(awaitingContext: true))
     }
 
     /// A connection a peer opened to the server.
     static func accepted(_ id: ConnectionID, address: String, port: Int, bearer: Int) -> Link {
-        Link(id: id, transport: .tcp, address: address, port: port, bearer: bearer, origin: .server, phase: .connected)
+        Link(id: id, transport: .tcp, address: address, port: port, bearer: bearer, phase: .connected)
     }
 
     private init(
-        id: ConnectionID, transport: TransportProtocol, address: String, port: Int, bearer: Int, origin: LinkOrigin,
-        phase: LinkPhase
+        id: ConnectionID, transport: TransportProtocol, address: String, port: Int, bearer: Int, phase: LinkPhase
     ) {
         self.id = id
         self.transport = transport
         self.address = address
         self.port = port
         self.bearer = bearer
-        self.origin = origin
         self.phase = phase
     }
 
