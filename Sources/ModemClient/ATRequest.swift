@@ -15,10 +15,13 @@ public struct ATRequest: Equatable, Sendable {
         /// `AT+CIPSEND`: the `> ` prompt, then the payload, then `SEND OK`, `<n>, SEND OK`,
         /// `DATA ACCEPT:...` or `SEND FAIL`.
         case send
-        /// `AT+CIPSTATUS`: `OK` comes first, then `STATE:` and, in multi mode, `S:`/`C:` lines.
-        /// `multiConnection` is the mode when known: single ends at `STATE:`, multi at the `C:` line
-        /// of link `linkCount - 1`; unknown (or fewer lines) ends after ``ATRequest/settleTime`` of quiet.
-        case status(multiConnection: Bool?, linkCount: Int)
+        /// `AT+CIPSTATUS`: on SIM800-class modules `OK` comes first, then `STATE:` and, in multi
+        /// mode, `S:`/`C:` lines (in either order); A6/A7 modules send `+CIPSTATUS:` and a line per
+        /// link before `OK`. `multiConnection` is the mode when known: single ends at `STATE:`;
+        /// multi at the `C:` line of link `linkCount - 1` (when the module's link count is known),
+        /// else at link 7 or after ``ATRequest/settleTime`` of quiet once links 0–5 came. A reply
+        /// cut short (fewer links) is not ended: the command times out with what arrived.
+        case status(multiConnection: Bool?, linkCount: Int?)
     }
 
     /// The command line without its CR, e.g. `AT+CIPSTATUS`.
@@ -61,7 +64,7 @@ public struct ATRequest: Equatable, Sendable {
         case ("+CIPSHUT", .execute): return .shut
         case ("+CIPCLOSE", .execute), ("+CIPCLOSE", .write): return .close
         case ("+CIPSEND", .execute), ("+CIPSEND", .write): return .send
-        case ("+CIPSTATUS", .execute): return .status(multiConnection: nil, linkCount: ModuleFamily.sim800.linkCount)
+        case ("+CIPSTATUS", .execute): return .status(multiConnection: nil, linkCount: nil)
         default: return .standard
         }
     }

@@ -47,6 +47,8 @@ struct CommandEngineStateMachine {
         var data: [UInt8] = []
         var timer: TimerID
         var settleTimer: TimerID?
+        /// The number of the last `C:` link line of an `AT+CIPSTATUS` reply so far.
+        var lastLink: Int?
     }
 
     private var queue: [(id: RequestID, request: ATRequest)] = []
@@ -93,7 +95,7 @@ struct CommandEngineStateMachine {
     mutating func timerFired(_ timer: TimerID) -> [Action] {
         guard let running else { return [] }
         if timer == running.settleTimer {
-            return complete(.ok)
+            return statusSettled()
         }
         guard timer == running.timer else { return [] }
         var actions: [Action] = running.settleTimer.map { [.cancelTimer($0)] } ?? []
@@ -145,13 +147,20 @@ struct CommandEngineStateMachine {
             return statusLineReceived(line, sawState: sawState, running: &running)
         }
         if let result = finalResult(line, running: running) {
-            if case .status = running.request.completion, result == .ok {
+            // SIM800 layouts put the status after `OK`; the A6/A7 layout (and a `STATE:`-first
+            // variant) before it, so that `OK` ends the reply.
+            if case .status = running.request.completion, result == .ok, !Self.hasStatusLines(running.lines) {
                 running.phase = .statusTrailer(sawState: false)
                 self.running = running
                 return []
             }
             self.running = running
             return complete(result)
+        }
+        if case .status = running.request.completion, Self.isA6LinkLine(line, after: running.lines) {
+            running.lines.append(line)
+            self.running = running
+            return []
         }
         if !isOwnInformation(line, command: running.command), let unsolicited = UnsolicitedResult(line: line) {
             self.running = running
@@ -162,22 +171,30 @@ struct CommandEngineStateMachine {
         return []
     }
 
+    /// A line after the `OK` of `AT+CIPSTATUS`: the `STATE:` line and the `S:`/`C:` lines, in either
+    /// order. The reply ends at `STATE:` in single mode; in multi mode at the module's last link
+    /// (`linkCount - 1` when known, link 7 at the most), else after a quiet time once at least the
+    /// fewest links a module lists (six) came. A reply cut short is left to time out, never ended.
     private mutating func statusLineReceived(_ line: String, sawState: Bool, running: inout Running) -> [Action] {
         guard case .status(let multiConnection, let linkCount) = running.request.completion else { return [] }
         let upper = line.uppercased()
         let isState = upper.hasPrefix("STATE:")
         let isEntry = upper.hasPrefix("C:") || upper.hasPrefix("S:")
-        guard (isState && !sawState) || (isEntry && sawState) else {
+        guard (isState && !sawState) || isEntry else {
             self.running = running
             return [.deliver(UnsolicitedResult(line: line) ?? .other(line))]
         }
         if running.lines.count < Self.maximumReplyLines { running.lines.append(line) }
-        running.phase = .statusTrailer(sawState: true)
+        if isEntry, case .link(let link) = try? CIPSTATUSDecoder.decodeLine(line) { running.lastLink = link.number }
+        let stateSeen = sawState || isState
+        running.phase = .statusTrailer(sawState: stateSeen)
         if isState, multiConnection == false {
             self.running = running
             return complete(.ok)
         }
-        if isEntry, case .link(let link) = try? CIPSTATUSDecoder.decodeLine(line), link.number == linkCount - 1 {
+        if stateSeen, let last = running.lastLink,
+            last == (linkCount ?? ModuleFamily.maximumLinkCount) - 1 || last == ModuleFamily.maximumLinkCount - 1
+        {
             self.running = running
             return complete(.ok)
         }
@@ -187,6 +204,34 @@ struct CommandEngineStateMachine {
         actions.append(.startTimer(settle, running.request.settleTime))
         self.running = running
         return actions
+    }
+
+    /// The quiet time after a status line passed: the reply ends if it is whole.
+    private mutating func statusSettled() -> [Action] {
+        guard var running, case .statusTrailer(let sawState) = running.phase,
+            case .status(let multiConnection, let linkCount) = running.request.completion
+        else { return complete(.ok) }
+        running.settleTimer = nil
+        let fewest = (linkCount ?? ModuleFamily.sim800.linkCount) - 1
+        let cutShort = !sawState || (running.lastLink ?? (multiConnection == true ? -1 : fewest)) < fewest
+        self.running = running
+        return cutShort ? [] : complete(.ok)
+    }
+
+    /// Whether reply lines before `OK` already hold the status (`+CIPSTATUS:`, `STATE:`, `C:`).
+    private static func hasStatusLines(_ lines: [String]) -> Bool {
+        lines.contains { line in
+            let upper = line.uppercased()
+            return upper.hasPrefix("+CIPSTATUS:") || upper.hasPrefix("STATE:") || upper.hasPrefix("C:")
+        }
+    }
+
+    /// `0,CONNECT OK` after the A6/A7 `+CIPSTATUS:` header: a link of the reply, not a URC.
+    private static func isA6LinkLine(_ line: String, after lines: [String]) -> Bool {
+        guard let first = line.utf8.first, (0x30...0x39).contains(first),
+            lines.contains(where: { $0.uppercased().hasPrefix("+CIPSTATUS:") })
+        else { return false }
+        return (try? CIPSTATUSDecoder.decodeLine(line)).flatMap { $0 } != nil
     }
 
     private func finalResult(_ line: String, running: Running) -> FinalResult? {

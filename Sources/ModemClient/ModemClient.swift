@@ -137,18 +137,40 @@ public final class ModemClient: Sendable {
         return value == 1
     }
 
+    /// How many links the module has in multi-connection mode, from the link range of its
+    /// `AT+CIPSTART=?` (`+CIPSTART: (0-5),…` on a SIM800, `(0-7)` on a SIM900); `nil` when it does not say.
+    public func linkCount() async throws(ModemClientError) -> Int? {
+        let reply = try await run(ATRequest("AT+CIPSTART=?"))
+        guard reply.result.isSuccess, let line = reply.lines.first(where: { $0.hasPrefix("+CIPSTART:") }),
+            let open = line.firstIndex(of: "("), let close = line[open...].firstIndex(of: ")")
+        else { return nil }
+        let range = line[line.index(after: open)..<close].split(separator: "-")
+        guard range.count == 2, range[0] == "0", let last = Int(range[1]), (0..<ModuleFamily.maximumLinkCount).contains(last)
+        else { return nil }
+        return last + 1
+    }
+
     /// The module's TCP/IP state, and in multi-connection mode its server and links, as
-    /// `AT+CIPSTATUS` reports them (SIM800 manual §8.2.8, spec `CIPSTATUS.md`).
-    public func connectionStatus() async throws(ModemClientError) -> ConnectionStatus {
+    /// `AT+CIPSTATUS` reports them (SIM800 manual §8.2.8, spec `CIPSTATUS.md`), with the lines line
+    /// noise made unreadable and whether the module gave a state at all (A6/A7 modules do not).
+    public func statusReading() async throws(ModemClientError) -> StatusReading {
         let multi = try await multiConnection()
-        let request = ATRequest("AT+CIPSTATUS", completion: .status(multiConnection: multi, linkCount: ModuleFamily.sim800.linkCount))
+        let links = multi == true ? try await linkCount() : nil
+        let request = ATRequest("AT+CIPSTATUS", completion: .status(multiConnection: multi, linkCount: links))
         let reply = try await run(request)
         try Self.require(reply)
         do {
-            return try CIPSTATUSDecoder.decodeStatus(reply.lines.joined(separator: "\n"), multiConnection: multi)
+            return try CIPSTATUSDecoder.readStatus(reply.lines.joined(separator: "\n"), multiConnection: multi)
         } catch {
             throw .unexpectedReply(command: request.line, reply: reply.transcript)
         }
+    }
+
+    /// The module's TCP/IP state, and in multi-connection mode its server and links, as
+    /// `AT+CIPSTATUS` reports them (SIM800 manual §8.2.8, spec `CIPSTATUS.md`). Lines that could not
+    /// be read are left out; ``statusReading()`` lists them.
+    public func connectionStatus() async throws(ModemClientError) -> ConnectionStatus {
+        try await statusReading().status
     }
 
     /// One link's status (`AT+CIPSTATUS=<n>`, multi-connection mode only).

@@ -1,5 +1,5 @@
 /// Why a reply could not be read as `AT+CIPSTATUS` output.
-public enum CIPSTATUSDecodingError: Error, Equatable, Sendable {
+public enum CIPSTATUSDecodingError: Error, Hashable, Sendable {
     /// No `STATE:` line in a reply to `AT+CIPSTATUS`.
     case missingStateLine
     /// No link line in a reply to `AT+CIPSTATUS=<n>`.
@@ -11,11 +11,34 @@ public enum CIPSTATUSDecodingError: Error, Equatable, Sendable {
     case malformedServer(String)
 }
 
+/// What a reply to `AT+CIPSTATUS` said, as far as it could be read: the status, whether the module
+/// gave a state line, and the status lines that line noise made unreadable.
+public struct StatusReading: Hashable, Sendable {
+    /// The status. Without a `STATE:` line (A6/A7 modules send none) the state is `.unknown("")`.
+    public var status: ConnectionStatus
+    /// Whether the reply had a `STATE:` line.
+    public var stateReported: Bool
+    /// Each `C:`, `S:` or link line that could not be read, in order, with its raw text.
+    public var problems: [CIPSTATUSDecodingError]
+
+    /// The raw text of the lines that could not be read.
+    public var unreadable: [String] {
+        problems.map { problem in
+            switch problem {
+            case .malformedLink(let line), .malformedServer(let line): line
+            case .missingStateLine, .missingLinkLine: ""
+            }
+        }
+    }
+}
+
 /// Reads `AT+CIPSTATUS` replies in either dialect and the variants real modules send.
 ///
 /// Tolerated: CRLF, LF or CR line ends; blank lines; the echoed command; `OK`; spaces around
 /// fields and after `C:`/`S:`/`STATE:`; quoted or unquoted fields; a `+CIPSTATUS:` prefix or none;
-/// state words in any case. A state word it does not know is kept as `.unknown(word)`.
+/// state words in any case; `C:` lines before the `STATE:` line; any number of links (SIM900 and
+/// SIM7000: 0–7); the Ai-Thinker A6/A7 layout (`+CIPSTATUS:`, then `<n>,<state>` per link, no
+/// `STATE:` line). A state word it does not know is kept as `.unknown(word)`.
 public enum CIPSTATUSDecoder {
     /// One line of a status reply.
     public enum Line: Hashable, Sendable {
@@ -40,17 +63,27 @@ public enum CIPSTATUSDecoder {
         }.get()
     }
 
-    /// Reads the reply to `AT+CIPSTATUS`. `multiConnection` says which mode the module is in when
-    /// the caller knows it; otherwise the reply decides (`C:`/`S:` lines or `IP PROCESSING` mean multi).
-    public static func decodeStatus(
+    /// Reads the reply to `AT+CIPSTATUS` as far as it can be read: a garbled line is reported in
+    /// ``StatusReading/problems`` and the rest still read. `multiConnection` says which mode the
+    /// module is in when the caller knows it; otherwise the reply decides (`C:`/`S:` lines or
+    /// `IP PROCESSING` mean multi). Throws ``CIPSTATUSDecodingError/missingStateLine`` only when the
+    /// reply has neither a state line nor a link.
+    public static func readStatus(
         _ reply: some StringProtocol, multiConnection: Bool? = nil
-    ) throws(CIPSTATUSDecodingError) -> ConnectionStatus {
+    ) throws(CIPSTATUSDecodingError) -> StatusReading {
         var text = String(reply)
         return try text.withUTF8 { bytes in
             Result { () throws(CIPSTATUSDecodingError) in
-                try StatusLineParser(bytes: bytes).status(multiConnection: multiConnection)
+                try StatusLineParser(bytes: bytes).reading(multiConnection: multiConnection)
             }
         }.get()
+    }
+
+    /// Reads the reply to `AT+CIPSTATUS` strictly: a garbled line, or no `STATE:` line, is an error.
+    public static func decodeStatus(
+        _ reply: some StringProtocol, multiConnection: Bool? = nil
+    ) throws(CIPSTATUSDecodingError) -> ConnectionStatus {
+        try readStatus(reply, multiConnection: multiConnection).strict()
     }
 
     /// Reads the reply to `AT+CIPSTATUS` from the bytes of the serial line.
@@ -59,13 +92,13 @@ public enum CIPSTATUSDecoder {
     ) throws(CIPSTATUSDecodingError) -> ConnectionStatus {
         let result = reply.withContiguousStorageIfAvailable { bytes in
             Result { () throws(CIPSTATUSDecodingError) in
-                try StatusLineParser(bytes: bytes).status(multiConnection: multiConnection)
+                try StatusLineParser(bytes: bytes).reading(multiConnection: multiConnection).strict()
             }
         }
         if let result { return try result.get() }
         return try Array(reply).withUnsafeBufferPointer { bytes in
             Result { () throws(CIPSTATUSDecodingError) in
-                try StatusLineParser(bytes: bytes).status(multiConnection: multiConnection)
+                try StatusLineParser(bytes: bytes).reading(multiConnection: multiConnection).strict()
             }
         }.get()
     }
@@ -114,28 +147,38 @@ private struct StatusLineParser {
         return result
     }
 
-    func status(multiConnection: Bool?) throws(CIPSTATUSDecodingError) -> ConnectionStatus {
+    func reading(multiConnection: Bool?) throws(CIPSTATUSDecodingError) -> StatusReading {
         var stateWord: Range<Int>?
         var server: ServerStatus?
         var links: [LinkStatus] = []
+        var problems: [CIPSTATUSDecodingError] = []
         var start = 0
         for index in 0...bytes.count where index == bytes.count || bytes[index] == 0x0D || bytes[index] == 0x0A {
             defer { start = index + 1 }
             guard index > start else { continue }
-            switch try line(start..<index) {
-            case .state(let range): stateWord = range
-            case .server(let status): server = status
-            case .link(let link):
-                if links.isEmpty { links.reserveCapacity(6) }
-                links.append(link)
-            case nil: continue
+            do throws(CIPSTATUSDecodingError) {
+                switch try line(start..<index) {
+                case .state(let range): stateWord = range
+                case .server(let status): server = status
+                case .link(let link):
+                    if links.isEmpty { links.reserveCapacity(6) }
+                    links.append(link)
+                case nil: continue
+                }
+            } catch {
+                problems.append(error)
             }
         }
-        guard let stateWord else { throw .missingStateLine }
+        guard let stateWord else {
+            // The A6/A7 layout lists its links with no state line; a reply with neither is none.
+            guard !links.isEmpty else { throw problems.first ?? .missingStateLine }
+            return StatusReading(
+                status: .multi(.unknown(""), server: server, links: links), stateReported: false, problems: problems)
+        }
         let multiState: MultiConnectionState = word(stateWord)
         let multi = multiConnection ?? (!links.isEmpty || server != nil || multiState == .ipProcessing)
-        if multi { return .multi(multiState, server: server, links: links) }
-        return .single(word(stateWord))
+        let status: ConnectionStatus = multi ? .multi(multiState, server: server, links: links) : .single(word(stateWord))
+        return StatusReading(status: status, stateReported: true, problems: problems)
     }
 
     func line(_ whole: Range<Int>) throws(CIPSTATUSDecodingError) -> RawLine? {
@@ -145,10 +188,15 @@ private struct StatusLineParser {
         if hasPrefix(range, "STATE:") { return .state(trim(range.lowerBound + 6..<range.upperBound)) }
         if hasPrefix(range, "S:") { return .server(try server(range.lowerBound + 2..<range.upperBound, line: whole)) }
         if hasPrefix(range, "C:") { return .link(try link(range.lowerBound + 2..<range.upperBound, line: whole)) }
+        // `+CIPSTATUS:` alone heads the A6/A7 layout.
+        if prefixed, range.isEmpty { return nil }
+        let startsWithDigit = range.first.map { bytes[$0] >= 0x30 && bytes[$0] <= 0x39 } ?? false
+        // The A6/A7 layout: `<n>,<state>` per link, the state a word of the single-connection states.
+        if startsWithDigit, let link = stateOnlyLink(range) { return .link(link) }
         // After `+CIPSTATUS:` comes the link of `AT+CIPSTATUS=<n>`.
         if prefixed { return .link(try link(range, line: whole)) }
         // A bare link line, `0,0,"TCP",...`: starts with a digit and has six fields.
-        if let first = range.first, bytes[first] >= 0x30, bytes[first] <= 0x39, fieldCount(range) == 6 {
+        if startsWithDigit, fieldCount(range) == 6 {
             return .link(try link(range, line: whole))
         }
         return nil
@@ -159,8 +207,9 @@ private struct StatusLineParser {
         withFields(range) { fields, _ in
             guard fields.count >= 4, fields[2].count > 0, let port = integer(fields[2]) else { return }
             let bearer = fields[1].isEmpty ? 0 : integer(fields[1])
-            guard let bearer else { return }
-            result = ServerStatus(bearer: bearer, port: port, state: StateWords.normalize(text(fields[3])))
+            guard let bearer, let index = fields[0].isEmpty ? 0 : integer(fields[0]) else { return }
+            result = ServerStatus(
+                index: index, bearer: bearer, port: port, state: StateWords.normalize(text(fields[3])))
         }
         guard let result else { throw .malformedServer(text(line)) }
         return result
@@ -184,6 +233,24 @@ private struct StatusLineParser {
             )
         }
         guard let result else { throw .malformedLink(text(line)) }
+        return result
+    }
+
+    /// `0,CONNECT OK` (A6/A7): a link number, a comma with no space after it (`0, CONNECT OK` is a
+    /// SIM800 URC), and one of the single-connection state words, unquoted.
+    func stateOnlyLink(_ range: Range<Int>) -> LinkStatus? {
+        guard let comma = range.first(where: { bytes[$0] == Self.comma }), comma + 1 < range.upperBound,
+            bytes[comma + 1] != 0x20
+        else { return nil }
+        var result: LinkStatus?
+        withFields(range) { fields, quotes in
+            guard fields.count == 2, quotes == 0, let number = integer(fields[0]) else { return }
+            let state: SingleConnectionState = word(fields[1])
+            guard case .unknown = state else {
+                result = LinkStatus(number: number, state: ClientState(word: state.rawValue))
+                return
+            }
+        }
         return result
     }
 
@@ -282,5 +349,14 @@ private struct StatusLineParser {
             if candidate.count == range.count, zip(candidate, bytes[range]).allSatisfy({ $0 == $1 }) { return state }
         }
         return State(word: text(range))
+    }
+}
+
+extension StatusReading {
+    /// The status when every line was read and the state was reported; otherwise the first problem.
+    func strict() throws(CIPSTATUSDecodingError) -> ConnectionStatus {
+        if let problem = problems.first { throw problem }
+        guard stateReported else { throw .missingStateLine }
+        return status
     }
 }

@@ -68,9 +68,11 @@ public struct CIPSTATUSEncoder: Sendable {
         }
     }
 
-    /// `S: 0,<bearer>,"<port>","<state>"`
+    /// `S: <index>,<bearer>,"<port>","<state>"`
     private func appendServer(_ server: ServerStatus, to output: inout [UInt8]) {
-        output.append(contentsOf: "S: 0,".utf8)
+        output.append(contentsOf: "S: ".utf8)
+        appendDecimal(server.index, to: &output)
+        output.append(UInt8(ascii: ","))
         appendDecimal(server.bearer, to: &output)
         output.append(contentsOf: ",\"".utf8)
         appendDecimal(server.port, to: &output)

@@ -139,8 +139,10 @@ public struct LinkStatus: Hashable, Sendable {
     public static func unused(_ number: Int) -> LinkStatus { LinkStatus(number: number) }
 }
 
-/// The server line of a multi-connection reply: `S: 0,<bearer>,"<port>","LISTENING"`.
+/// The server line of a multi-connection reply: `S: <index>,<bearer>,"<port>","LISTENING"`.
 public struct ServerStatus: Hashable, Sendable {
+    /// The server's index, the first number of the `S:` line (0 on every SIM800 capture).
+    public var index: Int
     /// The GPRS bearer the server listens on.
     public var bearer: Int
     /// The local port.
@@ -148,7 +150,8 @@ public struct ServerStatus: Hashable, Sendable {
     /// The server state word, `LISTENING` while it accepts connections.
     public var state: String
 
-    public init(bearer: Int = 0, port: Int, state: String = "LISTENING") {
+    public init(index: Int = 0, bearer: Int = 0, port: Int, state: String = "LISTENING") {
+        self.index = index
         self.bearer = bearer
         self.port = port
         self.state = state

@@ -4,6 +4,8 @@
 public struct StatusDocument: Codable, Equatable, Sendable {
     /// The server line of multi mode.
     public struct Server: Codable, Equatable, Sendable {
+        /// The first number of the `S:` line.
+        public var index: Int
         public var bearer: Int
         public var port: Int
         public var state: String
@@ -31,12 +33,22 @@ public struct StatusDocument: Codable, Equatable, Sendable {
 
     /// `"single"` or `"multi"`.
     public var mode: String
-    /// The `STATE:` word, e.g. `"IP PROCESSING"`.
-    public var state: String
+    /// The `STATE:` word, e.g. `"IP PROCESSING"`; `nil` when the module gave none (A6/A7).
+    public var state: String?
     /// The server, `null` when none listens or in single mode.
     public var server: Server?
     /// The links of multi mode, in link order; empty in single mode.
     public var links: [Link]
+    /// The raw text of status lines that could not be read (line noise); empty when all could.
+    public var unreadable: [String] = []
+
+    /// The document for what a reply said: its status, `state` `nil` when the module gave no state
+    /// line, and the lines that could not be read.
+    public init(_ reading: StatusReading) {
+        self.init(reading.status)
+        if !reading.stateReported { state = nil }
+        unreadable = reading.unreadable
+    }
 
     /// The document for a status.
     public init(_ status: ConnectionStatus) {
@@ -49,13 +61,22 @@ public struct StatusDocument: Codable, Equatable, Sendable {
         case .multi(let state, let server, let links):
             mode = "multi"
             self.state = state.rawValue
-            self.server = server.map { Server(bearer: $0.bearer, port: $0.port, state: $0.state) }
-            self.links = links.map {
-                Link(
-                    n: $0.number, bearer: $0.bearer, protocol: $0.transport?.rawValue, address: $0.address,
-                    port: $0.port, state: $0.state.rawValue)
-            }
+            self.server = server.map { Server(index: $0.index, bearer: $0.bearer, port: $0.port, state: $0.state) }
+            self.links = links.map(Link.init)
         }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case mode, state, server, links, unreadable
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try container.decode(String.self, forKey: .mode)
+        state = try container.decodeIfPresent(String.self, forKey: .state)
+        server = try container.decodeIfPresent(Server.self, forKey: .server)
+        links = try container.decode([Link].self, forKey: .links)
+        unreadable = try container.decodeIfPresent([String].self, forKey: .unreadable) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,5 +85,29 @@ public struct StatusDocument: Codable, Equatable, Sendable {
         try container.encode(state, forKey: .state)
         try container.encode(server, forKey: .server)
         try container.encode(links, forKey: .links)
+        if !unreadable.isEmpty { try container.encode(unreadable, forKey: .unreadable) }
+    }
+}
+
+/// The JSON form of one link, what `modem status --link N --json` prints (docs/status-json.md):
+/// `{"mode":"multi","link":{...}}`, the link as in ``StatusDocument/links``.
+public struct LinkDocument: Codable, Equatable, Sendable {
+    /// Always `"multi"`: only multi-connection mode answers `AT+CIPSTATUS=<n>`.
+    public var mode = "multi"
+    /// The link.
+    public var link: StatusDocument.Link
+
+    /// The document for a link.
+    public init(_ link: LinkStatus) {
+        self.link = StatusDocument.Link(link)
+    }
+}
+
+extension StatusDocument.Link {
+    /// The JSON form of a link.
+    public init(_ link: LinkStatus) {
+        self.init(
+            n: link.number, bearer: link.bearer, protocol: link.transport?.rawValue, address: link.address,
+            port: link.port, state: link.state.rawValue)
     }
 }

@@ -130,8 +130,10 @@ extension ProtocolFuzzTests {
                     continue
                 }
             case "S: ":
+                // The first number (the server's index) must be one too, or empty.
                 let serverOK =
-                    pieces.count >= 4 && (numbers.contains(pieces[1]) || ["", "\"\""].contains(pieces[1]))
+                    pieces.count >= 4 && (numbers.contains(pieces[0]) || ["", "\"\""].contains(pieces[0]))
+                    && (numbers.contains(pieces[1]) || ["", "\"\""].contains(pieces[1]))
                     && numbers.contains(pieces[2])
                 if serverOK {
                     guard case .success(.server?) = result else {
@@ -155,6 +157,9 @@ extension ProtocolFuzzTests {
                 } else {
                     #expect(result == .success(nil))
                 }
+            case "+CIPSTATUS: " where pieces.isEmpty:
+                // `+CIPSTATUS:` alone heads the A6/A7 layout.
+                #expect(result == .success(nil))
             default:
                 if sixWithNumber {
                     guard case .success(.link?) = result else {

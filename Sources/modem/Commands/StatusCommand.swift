@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModemClient
 import ModemProtocol
 
 /// `modem status`: a modem's `AT+CIPSTATUS` as a table or as JSON.
@@ -7,30 +8,73 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Print a modem's TCP/IP status (AT+CIPSTATUS): its state and a table of links.",
-        discussion: "The --json schema is documented in docs/status-json.md."
+        discussion: """
+            The --json schema is documented in docs/status-json.md. Status lines garbled by line noise \
+            are left out of the table with a warning on stderr, and listed under "unreadable" in JSON.
+            """
     )
 
     @OptionGroup var transport: TransportOptions
 
+    @Option(help: "Ask for one link only (AT+CIPSTATUS=<n>; multi-connection mode, links 0-7).")
+    var link: Int?
+
     @Flag(help: "Print JSON (schema: docs/status-json.md).")
     var json = false
 
+    func validate() throws {
+        if let link, !(0..<ModuleFamily.maximumLinkCount).contains(link) {
+            throw ValidationError("--link must be a link number, 0-\(ModuleFamily.maximumLinkCount - 1).")
+        }
+    }
+
     func run() async throws {
         let client = try await transport.openClient()
-        let status: ConnectionStatus
+        let output: String
         do {
-            status = try await client.connectionStatus()
+            if let link {
+                output = try await linkOutput(link, client: client)
+            } else {
+                output = try await statusOutput(client: client)
+            }
         } catch {
             await client.disconnect()
             throw CommandFailure(error).about("\(transport.endpoint)")
         }
         await client.disconnect()
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(StatusDocument(status)), as: UTF8.self))
-        } else {
-            print(StatusTable.render(status))
+        print(output)
+    }
+
+    private func statusOutput(client: ModemClient) async throws -> String {
+        let reading = try await client.statusReading()
+        if json { return try Self.json(StatusDocument(reading)) }
+        for line in reading.unreadable {
+            FileHandle.standardError.write(Data("warning: a status line could not be read and is left out: \(line)\n".utf8))
         }
+        let table = StatusTable.render(reading.status)
+        return reading.stateReported ? table : table.replacingOccurrences(of: "state: \n", with: "state: (none given)\n")
+    }
+
+    private func linkOutput(_ number: Int, client: ModemClient) async throws -> String {
+        guard try await client.multiConnection() != false else {
+            throw CommandFailure(
+                .moduleError,
+                "--link asks AT+CIPSTATUS=\(number), which only multi-connection mode answers; the module is in single mode (AT+CIPMUX=0)")
+        }
+        let link = try await client.linkStatus(number)
+        if json { return try Self.json(LinkDocument(link)) }
+        let header = ["n", "bearer", "proto", "address", "port", "state"]
+        let row = StatusTable.row(link)
+        let widths = zip(header, row).map { max($0.count, $1.count) }
+        return [header, row].map { cells in
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
+    private static func json(_ document: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
     }
 }
