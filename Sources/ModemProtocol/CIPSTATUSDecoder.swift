@@ -192,7 +192,7 @@ private struct StatusLineParser {
         if prefixed, range.isEmpty { return nil }
         let startsWithDigit = range.first.map { bytes[$0] >= 0x30 && bytes[$0] <= 0x39 } ?? false
         // The A6/A7 layout: `<n>,<state>` per link, the state a word of the single-connection states.
-        if startsWithDigit, let link = stateOnlyLink(range) { return .link(link) }
+        if startsWithDigit, let link = stateOnlyLink(range, afterPrefix: prefixed) { return .link(link) }
         // After `+CIPSTATUS:` comes the link of `AT+CIPSTATUS=<n>`.
         if prefixed { return .link(try link(range, line: whole)) }
         // A bare link line, `0,0,"TCP",...`: starts with a digit and has six fields.
@@ -236,20 +236,19 @@ private struct StatusLineParser {
         return result
     }
 
-    /// `0,CONNECT OK` (A6/A7): a link number, a comma with no space after it (`0, CONNECT OK` is a
-    /// SIM800 URC), and one of the single-connection state words, unquoted.
-    func stateOnlyLink(_ range: Range<Int>) -> LinkStatus? {
-        guard let comma = range.first(where: { bytes[$0] == Self.comma }), comma + 1 < range.upperBound,
-            bytes[comma + 1] != 0x20
-        else { return nil }
+    /// `0,CONNECT OK` (A6/A7): a link number, a comma, and a state word of letters, spaces and `/`
+    /// (`TCP/UDP CONNECTING`, `BIND OK`), unquoted. On a line of its own the word has two parts
+    /// and no space follows the comma, which tells it from a SIM800 URC (`0, CONNECT OK`).
+    func stateOnlyLink(_ range: Range<Int>, afterPrefix: Bool) -> LinkStatus? {
+        guard let comma = range.first(where: { bytes[$0] == Self.comma }), comma + 1 < range.upperBound else { return nil }
         var result: LinkStatus?
         withFields(range) { fields, quotes in
-            guard fields.count == 2, quotes == 0, let number = integer(fields[0]) else { return }
-            let state: SingleConnectionState = word(fields[1])
-            guard case .unknown = state else {
-                result = LinkStatus(number: number, state: ClientState(word: state.rawValue))
-                return
-            }
+            guard fields.count == 2, quotes == 0, let number = integer(fields[0]), fields[1].count >= 2,
+                bytes[fields[1]].allSatisfy({ (0x41...0x5A).contains(upper($0)) || $0 == 0x20 || $0 == 0x2F })
+            else { return }
+            let twoWords = bytes[fields[1]].contains { $0 == 0x20 || $0 == 0x2F }
+            guard afterPrefix || (twoWords && bytes[comma + 1] != 0x20) else { return }
+            result = LinkStatus(number: number, state: word(fields[1]))
         }
         return result
     }

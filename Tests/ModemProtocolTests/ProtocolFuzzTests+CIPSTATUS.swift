@@ -157,7 +157,7 @@ extension ProtocolFuzzTests {
                 } else {
                     #expect(result == .success(nil))
                 }
-            case "+CIPSTATUS: " where pieces.isEmpty:
+            case "+CIPSTATUS: " where pieces.joined().isEmpty:
                 // `+CIPSTATUS:` alone heads the A6/A7 layout.
                 #expect(result == .success(nil))
             default:
