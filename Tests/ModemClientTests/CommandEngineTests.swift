@@ -92,8 +92,9 @@ struct CommandEngineTests {
         await peer.stop()
     }
 
-    @Test func unknownModeStatusEndsAfterQuiet() async throws {
-        // A module without AT+CIPMUX? and a spec-dialect reply with fewer than six C: lines.
+    @Test func statusCutShortIsAnErrorWithWhatArrived() async throws {
+        // A module without AT+CIPMUX? whose reply stops after one of its links (issue 12: a reply
+        // cut short is an error, never a partial list).
         let peer = try await ScriptedPeer.start { line in
             switch line {
             case "AT+CIPSTATUS":
@@ -102,12 +103,12 @@ struct CommandEngineTests {
             }
         }
         let client = try await peer.client()
-        let status = try await withDeadline(5) { try await client.connectionStatus() }
-        #expect(
-            status
-                == .multi(
-                    .ipProcessing, server: nil,
-                    links: [LinkStatus(number: 0, bearer: 0, transport: .tcp, address: "10.0.0.1", port: 80, state: .connected)]))
+        await #expect(
+            throws: ModemClientError.timeout(
+                command: "AT+CIPSTATUS", received: ["STATE: IP PROCESSING", #"C: 0,0,"TCP","10.0.0.1",80,"CONNECTED""#])
+        ) {
+            try await withDeadline(5) { try await client.connectionStatus() }
+        }
         await client.disconnect()
         await peer.stop()
     }

@@ -22,7 +22,7 @@ struct StatusDocumentTests {
             try Self.json(status)
                 == #"{"links":[{"address":"5.196.95.208","bearer":0,"n":0,"port":1883,"protocol":"TCP","state":"CONNECTED"},"#
                 + #"{"address":"","bearer":null,"n":1,"port":null,"protocol":null,"state":"INITIAL"}],"#
-                + #""mode":"multi","server":{"bearer":0,"port":4010,"state":"LISTENING"},"state":"IP PROCESSING"}"#)
+                + #""mode":"multi","server":{"bearer":0,"index":0,"port":4010,"state":"LISTENING"},"state":"IP PROCESSING"}"#)
     }
 
     @Test func singleSchema() throws {
