@@ -46,3 +46,21 @@ extension ConnectionStatus {
         }
     }
 }
+
+extension StatusChange: CustomStringConvertible {
+    /// One line for people, starting with what changed: `status multi IP STATUS, 0 link(s)`,
+    /// `state IP STATUS -> IP PROCESSING`, `server none -> LISTENING on port 4010`,
+    /// `link 0 INITIAL -> CONNECTED TCP 1.2.3.4:80`, `urc 1, CLOSED` (the module's line), `poll failed: …`.
+    public var description: String {
+        switch self {
+        case .initial(let status): "status \(status)"
+        case .modeChanged(let status): "mode \(status)"
+        case .stateChanged(let from, let to): "state \(from) -> \(to)"
+        case .serverChanged(let from, let to): "server \(from?.description ?? "none") -> \(to?.description ?? "none")"
+        case .linkChanged(let from, let to):
+            "link \(to.number) \(from?.state.rawValue ?? "new") -> \(to.stateAndRemote)"
+        case .unsolicited(let result): "urc \(result)"
+        case .pollFailed(let error): "poll failed: \(error)"
+        }
+    }
+}

@@ -59,21 +59,80 @@ public enum UnsolicitedResult: Equatable, Sendable {
         case .serverOK?: self = .serverOK
         case .state?: self = .state(String(line.dropFirst("STATE:".count).trimmingCharacters(in: " ")))
         case .closeOK?, .sendOK?, .sendFail?, .dataAccept?, .shutOK?, .serverClose?, .bearerDeactivated?, nil:
-            guard line.hasPrefix("+CDNSGIP:") else { return nil }
-            self = .dnsResult(String(line.dropFirst("+CDNSGIP:".count).trimmingCharacters(in: " ")))
+            guard line.hasPrefix(Self.dnsPrefix) else { return nil }
+            self = .dnsResult(String(line.dropFirst(Self.dnsPrefix.count).trimmingCharacters(in: " ")))
         }
     }
 
     /// A data header (`+RECEIVE,<n>,<len>:`, `+IPD,...:`) and its bytes, `nil` for other headers.
     init?(header: String, bytes: [UInt8]) {
-        if header.hasPrefix("+RECEIVE,") {
-            let link = header.dropFirst("+RECEIVE,".count).split(separator: ",").first.flatMap { Int($0) }
+        if header.hasPrefix(Self.multiDataPrefix) {
+            let link = header.dropFirst(Self.multiDataPrefix.count).split(separator: ",").first.flatMap { Int($0) }
             self = .received(link: link, bytes: bytes)
-        } else if header.hasPrefix("+IPD,") {
-            let fields = header.dropFirst("+IPD,".count).dropLast().split(separator: ",")
+        } else if header.hasPrefix(Self.singleDataPrefix) {
+            let fields = header.dropFirst(Self.singleDataPrefix.count).dropLast().split(separator: ",")
             self = .received(link: fields.count == 2 ? Int(fields[0]) : nil, bytes: bytes)
         } else {
             return nil
         }
     }
+}
+
+extension UnsolicitedResult: CustomStringConvertible {
+    /// The line as the module wrote it, without framing: `1, CLOSED`, `+PDP: DEACT`; for
+    /// ``received(link:bytes:)`` the data header (`+RECEIVE,1,5:` in multi-connection mode, `+IPD,5:`
+    /// in single), not the data.
+    ///
+    /// Spelled by ``ModuleResult/line`` where the module's vocabulary has the result.
+    public var line: String {
+        switch self {
+        case .ready: ModuleResult.ready.line
+        case .functionality(let level):
+            // A level that is not a number was not decoded from a line; it is shown in the same form.
+            Int(level).map { ModuleResult.functionality($0).line }
+                ?? ModuleResult.functionality(0).line.dropLast() + level
+        case .simStatus(let code): ModuleResult.simStatus(code).line
+        case .callReady: ModuleResult.callReady.line
+        case .smsReady: ModuleResult.smsReady.line
+        case .connectOK(let link): ModuleResult.connectOK(link: link).line
+        case .connectFailed(let link): ModuleResult.connectFail(link: link).line
+        case .alreadyConnected(let link): ModuleResult.alreadyConnect(link: link).line
+        case .closed(let link): ModuleResult.closed(link: link).line
+        case .pdpDeactivated: ModuleResult.pdpDeact.line
+        case .dataAvailable(let link): ModuleResult.dataAvailable(link: link).line
+        case .received(let link, let bytes):
+            link.map { "\(Self.multiDataPrefix)\($0),\(bytes.count):" }
+                ?? "\(Self.singleDataPrefix)\(bytes.count):"
+        case .remoteIP(let link, let address): ModuleResult.remoteIP(link: link, address: address).line
+        case .dnsResult(let text): "\(Self.dnsPrefix) \(text)"
+        case .serverOK: ModuleResult.serverOK.line
+        case .state(let word): ModuleResult.state(SingleConnectionState(word: word)).line
+        case .other(let line): line
+        }
+    }
+
+    /// The wire text (``line``); received data is summarised after its header: `+RECEIVE,1,5: [5 bytes]`.
+    public var description: String {
+        guard case .received(_, let bytes) = self else { return line }
+        return "\(line) [\(bytes.count) bytes]"
+    }
+
+    /// The link number the result names, `nil` in single-connection mode and for results about no link.
+    public var link: Int? {
+        switch self {
+        case .connectOK(let link), .connectFailed(let link), .alreadyConnected(let link), .closed(let link),
+            .dataAvailable(let link), .received(let link, _), .remoteIP(let link, _):
+            link
+        case .ready, .functionality, .simStatus, .callReady, .smsReady, .pdpDeactivated, .dnsResult, .serverOK, .state,
+            .other:
+            nil
+        }
+    }
+
+    /// `+RECEIVE,<n>,<len>:`, the header of received data in multi-connection mode (SIM800 manual §8.2.1).
+    private static let multiDataPrefix = "+RECEIVE,"
+    /// `+IPD,<len>:`, the header of received data with `AT+CIPHEAD=1`.
+    private static let singleDataPrefix = "+IPD,"
+    /// `+CDNSGIP: <n>,...`, the result of `AT+CDNSGIP`.
+    private static let dnsPrefix = "+CDNSGIP:"
 }

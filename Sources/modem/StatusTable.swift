@@ -33,22 +33,4 @@ enum StatusTable {
             link.address.isEmpty ? "-" : link.address, link.port.map(String.init) ?? "-", link.state.rawValue,
         ]
     }
-
-    static func describe(_ change: StatusChange) -> String {
-        switch change {
-        case .initial(let status), .modeChanged(let status):
-            return render(status).replacingOccurrences(of: "\n", with: "\n    ")
-        case .stateChanged(let from, let to):
-            return "state \(from) -> \(to)"
-        case .serverChanged(_, let to):
-            return to.map { "server port \($0.port) \($0.state)" } ?? "server stopped"
-        case .linkChanged(let from, let to):
-            return "link \(to.number) \(from?.state.rawValue ?? "-") -> \(to.state.rawValue)"
-                + (to.address.isEmpty ? "" : " (\(to.transport?.rawValue ?? "") \(to.address):\(to.port ?? 0))")
-        case .unsolicited(let result):
-            return "urc \(result)"
-        case .pollFailed(let error):
-            return "poll failed: \(error)"
-        }
-    }
 }
