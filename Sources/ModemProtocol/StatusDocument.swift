@@ -40,18 +40,20 @@ public struct StatusDocument: Codable, Equatable, Sendable {
     /// The links of multi mode, in link order; empty in single mode.
     public var links: [Link]
     /// The raw text of status lines that could not be read (line noise); empty when all could.
-    public var unreadable: [String] = []
+    public var unreadable: [String]
 
     /// The document for what a reply said: its status, `state` `nil` when the module gave no state
     /// line, and the lines that could not be read.
     public init(_ reading: StatusReading) {
-        self.init(reading.status)
-        if !reading.stateReported { state = nil }
-        unreadable = reading.unreadable
+        self.init(reading.status, stateReported: reading.stateReported, unreadable: reading.unreadable)
     }
 
     /// The document for a status.
     public init(_ status: ConnectionStatus) {
+        self.init(status, stateReported: true, unreadable: [])
+    }
+
+    private init(_ status: ConnectionStatus, stateReported: Bool, unreadable: [String]) {
         switch status {
         case .single(let state):
             mode = "single"
@@ -60,10 +62,11 @@ public struct StatusDocument: Codable, Equatable, Sendable {
             links = []
         case .multi(let state, let server, let links):
             mode = "multi"
-            self.state = state.rawValue
+            self.state = stateReported ? state.rawValue : nil
             self.server = server.map { Server(index: $0.index, bearer: $0.bearer, port: $0.port, state: $0.state) }
-            self.links = links.map(Link.init)
+            self.links = links.map { StatusDocument.Link($0) }
         }
+        self.unreadable = unreadable
     }
 
     enum CodingKeys: String, CodingKey {
