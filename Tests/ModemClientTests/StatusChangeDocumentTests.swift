@@ -41,7 +41,7 @@ struct StatusChangeDocumentTests {
                 == #"{"from":"IP STATUS","kind":"state","time_ms":1234,"to":"IP PROCESSING"}"#)
         #expect(
             try Self.json(.serverChanged(from: nil, to: ServerStatus(port: 4010)))
-                == #"{"from":null,"kind":"server","time_ms":1234,"to":{"bearer":0,"port":4010,"state":"LISTENING"}}"#)
+                == #"{"from":null,"kind":"server","time_ms":1234,"to":{"bearer":0,"index":0,"port":4010,"state":"LISTENING"}}"#)
         #expect(
             try Self.json(.linkChanged(from: nil, to: Self.connected))
                 == #"{"from":null,"kind":"link","n":0,"time_ms":1234,"#
