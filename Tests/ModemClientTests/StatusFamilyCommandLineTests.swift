@@ -82,6 +82,28 @@ struct StatusFamilyCommandLineTests {
         for line in garbled { #expect(table.err.contains("warning: a status line could not be read and is left out: \(line)")) }
     }
 
+    @Test("A6/A7 (file 22): +CIPSTATUS: and a line per link before OK; no state is invented")
+    func a6Layout() async throws {
+        let links = (1...7).map { "\($0),IP INITIAL\r\n" }.joined()
+        let reply = "\r\n\r\n+CIPSTATUS:0,IP GPRSACT\r\n" + links + "\r\n\r\nOK\r\n"
+        let peer = try await ScriptedPeer.start { line in
+            switch line {
+            case "AT": .text(framed("OK"))
+            case "AT+CIPSTATUS": .text(reply)
+            default: .text(framed("ERROR"))
+            }
+        }
+        let json = try await Self.run(["status", "--tcp", "127.0.0.1:\(peer.port)", "--json"])
+        let table = try await Self.run(["status", "--tcp", "127.0.0.1:\(peer.port)"])
+        await peer.stop()
+        #expect(json.status == 0 && table.status == 0, "\(json.err) \(table.err)")
+        #expect(json.out.contains(#""state":null"#))
+        let document = try JSONDecoder().decode(StatusDocument.self, from: Data(json.out.utf8))
+        #expect(document.state == nil && document.links.map(\.n) == Array(0...7))
+        #expect(document.links[0].state == "IP GPRSACT")
+        #expect(table.out.contains("state: (none given)"))
+    }
+
     @Test("--link N asks AT+CIPSTATUS=N (file 26's bytes) and prints that link; --json its documented shape")
     func oneLink() async throws {
         let link = "\r\n+CIPSTATUS: 0,0,\"TCP\",\"5.196.95.208\",\"1883\",\"CONNECTED\"\r\n\r\nOK\r\n"

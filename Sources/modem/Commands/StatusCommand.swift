@@ -51,8 +51,7 @@ struct StatusCommand: AsyncParsableCommand {
         for line in reading.unreadable {
             FileHandle.standardError.write(Data("warning: a status line could not be read and is left out: \(line)\n".utf8))
         }
-        let table = StatusTable.render(reading.status)
-        return reading.stateReported ? table : table.replacingOccurrences(of: "state: \n", with: "state: (none given)\n")
+        return StatusTable.render(reading)
     }
 
     private func linkOutput(_ number: Int, client: ModemClient) async throws -> String {
@@ -63,13 +62,7 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let link = try await client.linkStatus(number)
         if json { return try Self.json(LinkDocument(link)) }
-        let header = ["n", "bearer", "proto", "address", "port", "state"]
-        let row = StatusTable.row(link)
-        let widths = zip(header, row).map { max($0.count, $1.count) }
-        return [header, row].map { cells in
-            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
+        return StatusTable.table([link])
     }
 
     private static func json(_ document: some Encodable) throws -> String {
