@@ -5,7 +5,8 @@ import ModemProtocol
 /// executes its actions.
 ///
 /// One command runs at a time; the others wait in order. A reply ends at the command's final
-/// result (``ATRequest/Completion``), or at the outcome that follows it (``ReplyOutcome``). Lines that are not part of the running command's reply and
+/// result (``ATRequest/Completion``), or at the outcome that follows it (``ReplyOutcome``). Lines
+/// that are not part of the running command's reply and
 /// are unsolicited result codes are delivered as such at once, also in the middle of a reply. After
 /// a timeout the next command is preceded by `AT` probes until one is answered (resync).
 struct CommandEngineStateMachine {
@@ -260,7 +261,9 @@ struct CommandEngineStateMachine {
 
     /// A line after the final result of a command with an outcome: part of the outcome, the line
     /// that decides it, or a URC.
-    private mutating func outcomeLineReceived(_ line: String, after result: FinalResult, running: inout Running) -> [Action] {
+    private mutating func outcomeLineReceived(
+        _ line: String, after result: FinalResult, running: inout Running
+    ) -> [Action] {
         switch ReplyOutcome.classify(line, running.request.completion, after: result) {
         case .decides(let success)?:
             let outcome = ATReply.Outcome(lines: running.outcome + [line], isSuccess: success)

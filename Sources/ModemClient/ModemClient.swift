@@ -81,7 +81,9 @@ public final class ModemClient: Sendable {
     /// fit the line throws ``ModemClientError/sendDataLength(command:expected:given:)`` or
     /// ``ModemClientError/sendDataNotTerminable(command:)`` before the line is sent. Any other line
     /// runs as ``send(command:timeout:)`` does.
-    public func send(command: String, data: [UInt8], timeout: Duration? = nil) async throws(ModemClientError) -> ATReply {
+    public func send(
+        command: String, data: [UInt8], timeout: Duration? = nil
+    ) async throws(ModemClientError) -> ATReply {
         let plain = ATRequest(command, timeout: timeout, outcomeTimeout: timeout)
         guard plain.completion == .send, let parsed = plain.lastCommand else { return try await run(plain) }
         let multi = SendData.dependsOnMode(parsed) ? try await multiConnection() ?? false : false

@@ -35,7 +35,9 @@ struct ATCommandLineTests {
     @Test func cipstartPrintsConnectOKThenSendPrintsSendOK() async throws {
         try await Self.withAttachedEmulator { _, at in
             // A silent remote peer (it stops once the link connected to it).
-            try await withServer(ScriptedPeer.start { _ in .silence }) { peer in try await Self.connectAndSend(at, peer) }
+            try await withServer(ScriptedPeer.start { _ in .silence }) { peer in
+                try await Self.connectAndSend(at, peer)
+            }
         }
     }
 
@@ -91,7 +93,8 @@ struct ATCommandLineTests {
             let at = ["at", "--tcp", "127.0.0.1:\(peer.port)", "--timeout", "0.3"]
             let connect = try await Self.run(at + [#"AT+CIPSTART="TCP","10.0.0.1",80"#])
             #expect(connect.status == 69)
-            #expect(connect.error.contains(#"No reply to AT+CIPSTART="TCP","10.0.0.1",80 in time (received: OK)"#), "\(connect.error)")
+            let expected = #"No reply to AT+CIPSTART="TCP","10.0.0.1",80 in time (received: OK)"#
+            #expect(connect.error.contains(expected), "\(connect.error)")
         }
         try await withServer(ScriptedPeer.start { line in
             switch line {
@@ -100,7 +103,8 @@ struct ATCommandLineTests {
             default: ScriptStep(reply: Array("\r\n> ".utf8), readData: 5)
             }
         }) { peer in
-            let send = try await Self.run(["at", "--tcp", "127.0.0.1:\(peer.port)", "--timeout", "0.3", "--data", "hello", "AT+CIPSEND=5"])
+            let at = ["at", "--tcp", "127.0.0.1:\(peer.port)", "--timeout", "0.3"]
+            let send = try await Self.run(at + ["--data", "hello", "AT+CIPSEND=5"])
             #expect(send.status == 69)
             #expect(send.error.contains("No reply to AT+CIPSEND=5 in time (received: > )"), "\(send.error)")
         }

@@ -50,6 +50,6 @@ public func runModem(_ arguments: [String], input: String? = nil) async throws -
         status = code
         break
     }
-    return ModemRun(
-        status: status, output: String(decoding: data, as: UTF8.self), error: String(decoding: errorData, as: UTF8.self))
+    let text = (String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    return ModemRun(status: status, output: text.0, error: text.1)
 }

@@ -27,7 +27,8 @@ struct ATCommandLine: AsyncParsableCommand {
 
     @OptionGroup var transport: TransportOptions
 
-    @Option(help: "Seconds to wait for the reply, and again for its outcome (default: the manual's maximum for the command).")
+    @Option(
+        help: "Seconds to wait for the reply, and again for its outcome (default: the manual's maximum).")
     var timeout: Double?
 
     @Option(help: "The data for AT+CIPSEND, sent after the > prompt (default: standard input).")
