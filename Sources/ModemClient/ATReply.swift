@@ -75,17 +75,52 @@ public struct ATReply: Equatable, Sendable {
     public var data: [UInt8]
     /// How the command ended.
     public var result: FinalResult
+    /// What the command reported after its final result, for the commands that have such an
+    /// outcome (``ATRequest/Completion/connection(link:)``, ``ATRequest/Completion/lookup``,
+    /// ``ATRequest/Completion/server(opening:)``); `nil` for the others, and after an `ERROR` that
+    /// nothing followed.
+    public var outcome: Outcome?
+
+    /// The lines that followed a final result and belong to the command (SIM800 manual §8.2.2
+    /// `CONNECT OK`, §8.2.19 `SERVER OK`, `AT+CDNSGIP`'s `+CDNSGIP:`).
+    public struct Outcome: Equatable, Sendable {
+        /// The lines, the one that decided last: `STATE: TCP CLOSED`, `CONNECT FAIL`.
+        public var lines: [String]
+        /// Whether it reports success: `CONNECT OK`, `CONNECT`, `ALREADY CONNECT`, `SERVER OK`,
+        /// `+CDNSGIP: 1,…`, or `SERVER CLOSE` of `AT+CIPSERVER=0`.
+        public var isSuccess: Bool
+
+        /// Creates an outcome.
+        public init(lines: [String], isSuccess: Bool) {
+            self.lines = lines
+            self.isSuccess = isSuccess
+        }
+    }
 
     /// Creates a reply.
-    public init(command: String, lines: [String] = [], data: [UInt8] = [], result: FinalResult = .ok) {
+    public init(
+        command: String, lines: [String] = [], data: [UInt8] = [], result: FinalResult = .ok, outcome: Outcome? = nil
+    ) {
         self.command = command
         self.lines = lines
         self.data = data
         self.result = result
+        self.outcome = outcome
     }
 
-    /// The reply as a terminal would show it: information lines, then the final result.
+    /// Whether the command did what it was asked: the outcome says so when there is one
+    /// (`ERROR` then `ALREADY CONNECT` is a link that is up), else the final result.
+    public var isSuccess: Bool {
+        outcome?.isSuccess ?? result.isSuccess
+    }
+
+    /// The line that decided how the command ended: the outcome's last line, else the final result.
+    public var verdict: String {
+        outcome?.lines.last ?? result.text
+    }
+
+    /// The reply as a terminal would show it: information lines, the final result, then the outcome.
     public var transcript: String {
-        (lines + [result.text]).joined(separator: "\n")
+        (lines + [result.text] + (outcome?.lines ?? [])).joined(separator: "\n")
     }
 }

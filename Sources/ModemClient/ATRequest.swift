@@ -22,6 +22,16 @@ public struct ATRequest: Equatable, Sendable {
         /// else at link 7 or after ``ATRequest/settleTime`` of quiet once links 0–5 came. A reply
         /// cut short (fewer links) is not ended: the command times out with what arrived.
         case status(multiConnection: Bool?, linkCount: Int?)
+        /// `AT+CIPSTART` (§8.2.2): after `OK`, the outcome of link `link` (`nil` in single mode):
+        /// `CONNECT OK`, `CONNECT` (transparent mode), `ALREADY CONNECT`, or `CONNECT FAIL` after any
+        /// `STATE:` line (single mode), or `+PDP: DEACT`; after `ERROR`, `ALREADY CONNECT` if it
+        /// follows at once.
+        case connection(link: Int?)
+        /// `AT+CDNSGIP`: after `OK`, `+CDNSGIP: 1,…` (found) or `+CDNSGIP: 0,<error>`.
+        case lookup
+        /// `AT+CIPSERVER=<mode>` (§8.2.19): opening, after `OK`, `SERVER OK` or `SERVER CLOSE` (the
+        /// port could not be opened); closing, `SERVER CLOSE`, before or after `OK`.
+        case server(opening: Bool)
     }
 
     /// The command line without its CR, e.g. `AT+CIPSTATUS`.
@@ -30,22 +40,27 @@ public struct ATRequest: Equatable, Sendable {
     public var timeout: Duration
     /// What ends the reply.
     public var completion: Completion
+    /// How long to wait, after the final result, for the outcome that follows it
+    /// (``Completion/connection(link:)``, ``Completion/lookup``, ``Completion/server(opening:)``).
+    public var outcomeTimeout: Duration
     /// Bytes written after the `> ` prompt (for ``Completion/send``).
     public var payload: [UInt8]
     /// For ``Completion/status`` with an unknown mode: the quiet time after the last status line
     /// that ends the reply.
     public var settleTime: Duration
 
-    /// Creates a request; `timeout` and `completion` default to what ``CommandTimeouts`` and the
-    /// command's name say.
+    /// Creates a request; `timeout`, `outcomeTimeout` and `completion` default to what
+    /// ``CommandTimeouts`` and the command say.
     public init(
-        _ line: String, timeout: Duration? = nil, completion: Completion? = nil, payload: [UInt8] = [],
-        settleTime: Duration = .milliseconds(300)
+        _ line: String, timeout: Duration? = nil, completion: Completion? = nil, outcomeTimeout: Duration? = nil,
+        payload: [UInt8] = [], settleTime: Duration = .milliseconds(300)
     ) {
         self.line = line
         let name = Self.lastCommand(of: line)
         self.timeout = timeout ?? CommandTimeouts.timeout(for: name)
-        self.completion = completion ?? Self.completion(for: name)
+        let completion = completion ?? Self.completion(for: name)
+        self.completion = completion
+        self.outcomeTimeout = outcomeTimeout ?? CommandTimeouts.outcomeTimeout(for: completion)
         self.payload = payload
         self.settleTime = settleTime
     }
@@ -65,6 +80,16 @@ public struct ATRequest: Equatable, Sendable {
         case ("+CIPCLOSE", .execute), ("+CIPCLOSE", .write): return .close
         case ("+CIPSEND", .execute), ("+CIPSEND", .write): return .send
         case ("+CIPSTATUS", .execute): return .status(multiConnection: nil, linkCount: nil)
+        case ("+CIPSTART", .write(let arguments)):
+            // `<n>,"TCP","host",port` in multi mode, `"TCP","host",port` in single mode.
+            return .connection(link: arguments.count == 4 ? arguments[0].integer : nil)
+        case ("+CDNSGIP", .write): return .lookup
+        case ("+CIPSERVER", .write(let arguments)):
+            switch arguments.first?.integer {
+            case 1?: return .server(opening: true)
+            case 0?: return .server(opening: false)
+            default: return .standard
+            }
         default: return .standard
         }
     }
@@ -76,11 +101,12 @@ public struct ATRequest: Equatable, Sendable {
 /// | command | wait | source |
 /// |---|---|---|
 /// | `+CIICR` | 85 s | manual, AT+CIICR |
-/// | `+CIPSTART` | 160 s until `OK`; `CONNECT OK` within 75 s (multi) or 160 s (single, from IP INITIAL) | §8.2.2 |
+/// | `+CIPSTART` | 160 s until `OK`; then `CONNECT OK` within 75 s (multi) or 160 s (single, from IP INITIAL) | §8.2.2 |
 /// | `+CIPSEND` | 645 s | manual, AT+CIPSEND |
 /// | `+CIPSHUT` | 65 s | manual, AT+CIPSHUT (§8.2.7) |
 /// | `+CIFSR`, `+CIPCLOSE`, `+CIPSTATUS`, `+CSTT`, `+CIPSERVER`, `+CIPMUX`, `+CIPRXGET` | 2 s | none given ("-"); 2 s as TinyGSM waits |
-/// | `+CDNSGIP`, `+CIPPING` | 10 s, 100 s | result follows `OK` as a URC |
+/// | `+CDNSGIP`, `+CIPPING` | 10 s, 100 s; then `+CDNSGIP:` within 30 s | none given; 30 s is the module's own lookup limit in the emulator |
+/// | `+CIPSERVER=1`, `=0` | 2 s; then `SERVER OK`/`SERVER CLOSE` within 2 s | none given |
 /// | `+COPS` | 120 s | manual, AT+COPS |
 /// | `+CGATT`, `+CFUN` | 10 s | manual |
 /// | `+CPIN`, `&W`, `Z`, `+CLCK`, `+CPWD` | 5 s | manual |
@@ -116,5 +142,16 @@ public enum CommandTimeouts {
     /// 75 s in multi-connection mode, 160 s in single mode (§8.2.2).
     public static func connectTimeout(multiConnection: Bool) -> Duration {
         multiConnection ? .seconds(75) : .seconds(160)
+    }
+
+    /// How long the outcome that follows a command's final result may take (`CONNECT OK`,
+    /// `+CDNSGIP:`, `SERVER OK`); zero for a completion that has none.
+    public static func outcomeTimeout(for completion: ATRequest.Completion) -> Duration {
+        switch completion {
+        case .connection(let link): connectTimeout(multiConnection: link != nil)
+        case .lookup: .seconds(30)
+        case .server: .seconds(2)
+        case .standard, .localAddress, .shut, .close, .send, .status: .zero
+        }
     }
 }

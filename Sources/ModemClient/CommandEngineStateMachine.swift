@@ -5,7 +5,8 @@ import ModemProtocol
 /// executes its actions.
 ///
 /// One command runs at a time; the others wait in order. A reply ends at the command's final
-/// result (``ATRequest/Completion``). Lines that are not part of the running command's reply and
+/// result (``ATRequest/Completion``), or at the outcome that follows it (``ReplyOutcome``). Lines
+/// that are not part of the running command's reply and
 /// are unsolicited result codes are delivered as such at once, also in the middle of a reply. After
 /// a timeout the next command is preceded by `AT` probes until one is answered (resync).
 struct CommandEngineStateMachine {
@@ -28,12 +29,18 @@ struct CommandEngineStateMachine {
     /// Most information lines one reply keeps; a module (or line noise) that sends more has the
     /// rest dropped, so that a reply cannot grow without bound.
     static let maximumReplyLines = 1024
+    /// How long an optional outcome may take after the result it follows (``ReplyOutcome/Expectation/optional``).
+    static let optionalOutcomeWait: Duration = .milliseconds(500)
+    /// How the `> ` prompt appears among the lines a timeout reports.
+    static let promptText = "> "
 
     private enum Phase {
         case awaitingReply
         case awaitingPrompt
         case awaitingSendResult
         case statusTrailer(sawState: Bool)
+        /// The final result came; the outcome that follows it is awaited.
+        case awaitingOutcome(FinalResult, ReplyOutcome.Expectation)
     }
 
     private struct Running {
@@ -49,6 +56,18 @@ struct CommandEngineStateMachine {
         var settleTimer: TimerID?
         /// The number of the last `C:` link line of an `AT+CIPSTATUS` reply so far.
         var lastLink: Int?
+        /// Where among `lines` the `> ` prompt came, if it did.
+        var promptIndex: Int?
+        /// The lines of the outcome so far.
+        var outcome: [String] = []
+
+        /// Everything that arrived, in order, as a timeout reports it.
+        var received: [String] {
+            var received = lines
+            if let promptIndex { received.insert(CommandEngineStateMachine.promptText, at: promptIndex) }
+            if case .awaitingOutcome(let result, _) = phase { received += [result.text] + outcome }
+            return received
+        }
     }
 
     private var queue: [(id: RequestID, request: ATRequest)] = []
@@ -76,6 +95,7 @@ struct CommandEngineStateMachine {
         case .prompt:
             guard var running, case .awaitingPrompt = running.phase else { return [] }
             running.phase = .awaitingSendResult
+            running.promptIndex = running.lines.count
             self.running = running
             return [.write(running.request.payload)]
         case .data(let header, let bytes):
@@ -98,11 +118,13 @@ struct CommandEngineStateMachine {
             return statusSettled()
         }
         guard timer == running.timer else { return [] }
+        if case .awaitingOutcome(let result, .optional) = running.phase { return complete(result) }
         var actions: [Action] = running.settleTimer.map { [.cancelTimer($0)] } ?? []
         self.running = nil
         if let id = running.id {
-            needsResync = true
-            actions.append(.fail(id, .timeout(command: running.request.line, received: running.lines)))
+            // A module that answered and then said no more is still in step: no resync.
+            if case .awaitingOutcome = running.phase {} else { needsResync = true }
+            actions.append(.fail(id, .timeout(command: running.request.line, received: running.received)))
         } else {
             failedProbes += 1
             if failedProbes >= Self.probeAttempts, !queue.isEmpty {
@@ -146,6 +168,9 @@ struct CommandEngineStateMachine {
         if case .statusTrailer(let sawState) = running.phase {
             return statusLineReceived(line, sawState: sawState, running: &running)
         }
+        if case .awaitingOutcome(let result, _) = running.phase {
+            return outcomeLineReceived(line, after: result, running: &running)
+        }
         if let result = finalResult(line, running: running) {
             // SIM800 layouts put the status after `OK`; the A6/A7 layout (and a `STATE:`-first
             // variant) before it, so that `OK` ends the reply.
@@ -153,6 +178,9 @@ struct CommandEngineStateMachine {
                 running.phase = .statusTrailer(sawState: false)
                 self.running = running
                 return []
+            }
+            if let expectation = ReplyOutcome.expectation(running.request.completion, after: result) {
+                return awaitOutcome(after: result, expectation, running: &running)
             }
             self.running = running
             return complete(result)
@@ -218,6 +246,39 @@ struct CommandEngineStateMachine {
         return cutShort ? [] : complete(.ok)
     }
 
+    /// The final result of a command with an outcome came: its timer gives way to the outcome's.
+    private mutating func awaitOutcome(
+        after result: FinalResult, _ expectation: ReplyOutcome.Expectation, running: inout Running
+    ) -> [Action] {
+        let timer = makeTimer()
+        let wait = expectation == .required ? running.request.outcomeTimeout : Self.optionalOutcomeWait
+        let actions: [Action] = [.cancelTimer(running.timer), .startTimer(timer, wait)]
+        running.timer = timer
+        running.phase = .awaitingOutcome(result, expectation)
+        self.running = running
+        return actions
+    }
+
+    /// A line after the final result of a command with an outcome: part of the outcome, the line
+    /// that decides it, or a URC.
+    private mutating func outcomeLineReceived(
+        _ line: String, after result: FinalResult, running: inout Running
+    ) -> [Action] {
+        switch ReplyOutcome.classify(line, running.request.completion, after: result) {
+        case .decides(let success)?:
+            let outcome = ATReply.Outcome(lines: running.outcome + [line], isSuccess: success)
+            self.running = running
+            return complete(result, outcome: outcome)
+        case .precedes?:
+            if running.outcome.count < Self.maximumReplyLines { running.outcome.append(line) }
+            self.running = running
+            return []
+        case nil:
+            self.running = running
+            return [.deliver(UnsolicitedResult(line: line) ?? .other(line))]
+        }
+    }
+
     /// Whether reply lines before `OK` already hold the status (`+CIPSTATUS:`, `STATE:`, `C:`).
     private static func hasStatusLines(_ lines: [String]) -> Bool {
         lines.contains { line in
@@ -243,6 +304,8 @@ struct CommandEngineStateMachine {
             return .text(line)
         case (.send, .sendFail?):
             return .sendFailed(line)
+        case (.server(opening: false), .serverClose?):
+            return .text(line)
         default:
             break
         }
@@ -261,13 +324,14 @@ struct CommandEngineStateMachine {
 
     // MARK: Transitions
 
-    private mutating func complete(_ result: FinalResult) -> [Action] {
+    private mutating func complete(_ result: FinalResult, outcome: ATReply.Outcome? = nil) -> [Action] {
         guard let running else { return [] }
         self.running = nil
         var actions: [Action] = [.cancelTimer(running.timer)]
         if let settle = running.settleTimer { actions.append(.cancelTimer(settle)) }
         if let id = running.id {
-            let reply = ATReply(command: running.request.line, lines: running.lines, data: running.data, result: result)
+            let reply = ATReply(
+                command: running.request.line, lines: running.lines, data: running.data, result: result, outcome: outcome)
             actions.append(.succeed(id, reply))
         } else {
             needsResync = false

@@ -65,10 +65,30 @@ public final class ModemClient: Sendable {
         }
     }
 
-    /// Sends one command line as written (`AT+CSQ`) with its default timeout, and returns the reply,
-    /// `ERROR` included.
+    /// Sends one command line as written (`AT+CSQ`) and returns the reply, `ERROR` included, with the
+    /// outcome that follows the final result for the commands that have one (`CONNECT OK`,
+    /// `+CDNSGIP:`, `SERVER OK`; ``ATReply/outcome``). `timeout`, when given, is the wait for the
+    /// reply and again for its outcome; by default both are the manual's (``CommandTimeouts``).
     public func send(command: String, timeout: Duration? = nil) async throws(ModemClientError) -> ATReply {
-        try await run(ATRequest(command, timeout: timeout))
+        try await run(ATRequest(command, timeout: timeout, outcomeTimeout: timeout))
+    }
+
+    /// Runs an `AT+CIPSEND` line as written (`AT+CIPSEND`, `AT+CIPSEND=5`, `AT+CIPSEND=1,5`) with
+    /// `data` after its `> ` prompt: exactly the length the line gives, or `data` and Ctrl-Z when it
+    /// gives none (SIM800 manual §8.2.3). Returns the reply, ending in `SEND OK`, `DATA ACCEPT:…` or
+    /// `SEND FAIL`, or `ERROR` before the prompt. `AT+CIPSEND=<x>` is a length in single-connection
+    /// mode and a link in multi mode, so the module is asked first (`AT+CIPMUX?`). Data that does not
+    /// fit the line throws ``ModemClientError/sendDataLength(command:expected:given:)`` or
+    /// ``ModemClientError/sendDataNotTerminable(command:)`` before the line is sent. Any other line
+    /// runs as ``send(command:timeout:)`` does.
+    public func send(
+        command: String, data: [UInt8], timeout: Duration? = nil
+    ) async throws(ModemClientError) -> ATReply {
+        let plain = ATRequest(command, timeout: timeout, outcomeTimeout: timeout)
+        guard plain.completion == .send, let parsed = plain.lastCommand else { return try await run(plain) }
+        let multi = SendData.dependsOnMode(parsed) ? try await multiConnection() ?? false : false
+        let payload = try SendData.payload(data, for: parsed, line: command, multiConnection: multi)
+        return try await run(ATRequest(command, timeout: timeout, outcomeTimeout: timeout, payload: payload))
     }
 
     /// The unsolicited result codes from now on, until the transport closes. Each call returns a new
@@ -248,35 +268,22 @@ public final class ModemClient: Sendable {
         return address
     }
 
-    /// Opens a connection (`AT+CIPSTART`) and waits for its outcome: returns on `CONNECT OK` (or
-    /// `ALREADY CONNECT`), throws ``ModemClientError/connectFailed(link:)`` on `CONNECT FAIL` and
-    /// ``ModemClientError/pdpDeactivated`` when the context is gone. `link` is `nil` in single mode.
+    /// Opens a connection (`AT+CIPSTART`) and waits for its outcome (``ATRequest/Completion/connection(link:)``):
+    /// returns on `CONNECT OK` (or `ALREADY CONNECT`), throws ``ModemClientError/connectFailed(link:)``
+    /// on `CONNECT FAIL` and ``ModemClientError/pdpDeactivated`` when the context is gone. `link` is
+    /// `nil` in single mode.
     public func connect(
         link: Int? = nil, to host: String, port: Int, protocol transport: TransportProtocol = .tcp
     ) async throws(ModemClientError) {
-        let deadline = CommandTimeouts.connectTimeout(multiConnection: link != nil)
-        let outcomes = subscribe(until: CommandTimeouts.timeout(for: ATRequest.lastCommand(of: "AT+CIPSTART")) + deadline)
         let arguments = "\"\(transport.rawValue)\",\"\(host)\",\(port)"
-        let request = ATRequest("AT+CIPSTART=" + (link.map { "\($0)," } ?? "") + arguments)
-        let reply = try await run(request)
-        if !reply.result.isSuccess {
-            // A link in use: SIM800 answers `ERROR`, then `ALREADY CONNECT` right behind it.
-            let already = await Self.first(in: outcomes, within: .milliseconds(500)) { $0 == .alreadyConnected(link: link) }
-            if already { return }
-            throw .commandFailed(command: reply.command, result: reply.result)
+        let reply = try await run(ATRequest("AT+CIPSTART=" + (link.map { "\($0)," } ?? "") + arguments))
+        guard let outcome = reply.outcome else { throw .commandFailed(command: reply.command, result: reply.result) }
+        if outcome.isSuccess { return }
+        let contextGone = outcome.lines.contains { line in
+            let result = ModuleResult(line: line)
+            return result == .pdpDeact || result == .state(.pdpDeact)
         }
-        for await result in outcomes {
-            switch result {
-            case .connectOK(link), .alreadyConnected(link): return
-            case .connectFailed(link): throw .connectFailed(link: link)
-            case .pdpDeactivated: throw .pdpDeactivated
-            case .state(let word) where link == nil && SingleConnectionState(word: word) == .pdpDeact:
-                throw .pdpDeactivated
-            default: continue
-            }
-        }
-        if !channel.isActive { throw .transportClosed }
-        throw .timeout(command: request.line, received: [])
+        throw contextGone ? .pdpDeactivated : .connectFailed(link: link)
     }
 
     /// Sends `bytes` on a connected link (`AT+CIPSEND=[<n>,]<length>`, the `> ` prompt, the data)
@@ -320,26 +327,6 @@ public final class ModemClient: Sendable {
 
     static func require(_ reply: ATReply) throws(ModemClientError) {
         guard reply.result.isSuccess else { throw .commandFailed(command: reply.command, result: reply.result) }
-    }
-
-    /// Whether `stream` yields an element `predicate` accepts within `duration`.
-    private static func first(
-        in stream: AsyncStream<UnsolicitedResult>, within duration: Duration,
-        where predicate: @escaping @Sendable (UnsolicitedResult) -> Bool
-    ) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await result in stream where predicate(result) { return true }
-                return false
-            }
-            group.addTask {
-                try? await Task.sleep(for: duration)
-                return false
-            }
-            let found = await group.next() ?? false
-            group.cancelAll()
-            return found
-        }
     }
 
     /// A new subscriber stream for unsolicited results, finished after `timeout` when given.

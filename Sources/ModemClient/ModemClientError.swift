@@ -42,6 +42,11 @@ public enum ModemClientError: Error, Equatable, Sendable {
     case connectionFailed(host: String, port: Int, reason: String)
     /// The serial device could not be configured.
     case deviceError(path: String, reason: String)
+    /// The data for `AT+CIPSEND=[<n>,]<length>` is not `expected` bytes long; nothing was sent.
+    case sendDataLength(command: String, expected: Int, given: Int)
+    /// The data for `AT+CIPSEND` without a length holds Ctrl-Z or ESC, which would end or cancel it
+    /// early; nothing was sent.
+    case sendDataNotTerminable(command: String)
 }
 
 extension ModemClientError: CustomStringConvertible {
@@ -81,6 +86,11 @@ extension ModemClientError: CustomStringConvertible {
             return Self.connectionFailure(host: host, port: port, reason: reason)
         case .deviceError(let path, let reason):
             return "Cannot configure \(path): \(reason)"
+        case .sendDataLength(let command, let expected, let given):
+            return "\(command) takes \(expected) byte(s) of data, but \(given) were given; give the data's length."
+        case .sendDataNotTerminable(let command):
+            return "The data for \(command) holds Ctrl-Z or ESC (0x1A, 0x1B), which would end or cancel it; "
+                + "give its length instead (AT+CIPSEND=[<n>,]<length>)."
         }
     }
 

@@ -59,7 +59,7 @@ struct CommandFailure: Error, CustomStringConvertible {
         case .commandFailed, .connectFailed, .notConnected, .pdpDeactivated: .moduleError
         case .timeout, .noAnswer, .deviceNotFound, .deviceBusy, .permissionDenied, .connectionFailed: .unavailable
         case .unexpectedReply, .notAModem: .dataError
-        case .notATerminal, .unsupportedBaudRate: .usage
+        case .notATerminal, .unsupportedBaudRate, .sendDataLength, .sendDataNotTerminable: .usage
         case .transportClosed, .deviceError: .ioError
         }
     }

@@ -93,8 +93,13 @@ struct CommandEngineStateMachineTests {
         let vocabulary = [
             "OK", "ERROR", "+CME ERROR: 3", "STATE: IP INITIAL", "C: 5,,\"\",\"\",\"\",\"INITIAL\"", "> ", "CLOSED",
             "+CIPRXGET: 2,0,5,0", "+RECEIVE,0,3:", "+IPD,2:", "SHUT OK", "0, CLOSE OK", "SEND OK", "10.0.0.1", "\r", "\n",
+            "CONNECT OK", "0, CONNECT FAIL", "ALREADY CONNECT", "+CDNSGIP: 0,8", "SERVER OK", "SERVER CLOSE",
         ]
-        let commands = ["AT", "AT+CIPSTATUS", "AT+CIFSR", "AT+CIPSHUT", "AT+CIPCLOSE=0", "AT+CIPSEND=0,3", "AT+CIPRXGET=2,0,5"]
+        let commands = [
+            "AT", "AT+CIPSTATUS", "AT+CIFSR", "AT+CIPSHUT", "AT+CIPCLOSE=0", "AT+CIPSEND=0,3", "AT+CIPRXGET=2,0,5",
+            #"AT+CIPSTART="TCP","10.0.0.1",80"#, #"AT+CIPSTART=0,"TCP","10.0.0.1",80"#, "AT+CDNSGIP=a.b",
+            "AT+CIPSERVER=1,80", "AT+CIPSERVER=0",
+        ]
         for round in 0..<300 {
             var machine = Machine()
             var decoder = ReplyFrameDecoder(maximumLineLength: 64, maximumDataLength: 64)

@@ -13,22 +13,9 @@ import Testing
 struct StatusCommandLineTests {
     /// Runs the `modem` executable and returns its standard output once it exits with status 0.
     static func run(_ arguments: [String]) async throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(modemExecutable))
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        let exited = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        var status: Int32 = -1
-        for await code in exited.stream {
-            status = code
-            break
-        }
-        #expect(status == 0, "modem \(arguments.joined(separator: " ")) exited with \(status)")
-        return data
+        let run = try await runModem(arguments)
+        #expect(run.status == 0, "modem \(arguments.joined(separator: " ")) exited with \(run.status)")
+        return Data(run.output.utf8)
     }
 
     @Test(arguments: [StatusDialect.sim800, .spec], [false, true])

@@ -10,24 +10,8 @@ import Testing
 struct StatusFamilyCommandLineTests {
     /// Runs `modem` and returns its exit status, standard output and standard error.
     static func run(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(modemExecutable))
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let exited = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        var status: Int32 = -1
-        for await code in exited.stream {
-            status = code
-            break
-        }
-        return (status, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        let run = try await runModem(arguments)
+        return (run.status, run.output, run.error)
     }
 
     /// A module in multi mode that answers `AT+CIPSTATUS` with `reply` and its link range with `(0-last)`.
