@@ -144,7 +144,7 @@ public enum ModuleResult: Hashable, Sendable {
     }
 
     /// `0, CLOSED` → (0, "CLOSED"); a line without a link number → (nil, line).
-    public static func splitLink(_ line: String) -> (link: Int?, text: Substring) {
+    private static func splitLink(_ line: String) -> (link: Int?, text: Substring) {
         let text = Substring(line)
         guard let comma = text.firstIndex(of: ","), comma > text.startIndex,
             text.distance(from: text.startIndex, to: comma) <= 2,

@@ -2,12 +2,8 @@ import Foundation
 import ModemClient
 import ModemProtocol
 
-/// Text renderings of statuses and changes for the terminal.
+/// Text renderings of statuses for the terminal.
 enum StatusTable {
-    static func render(_ status: ConnectionStatus) -> String {
-        render(status, state: nil)
-    }
-
     /// A reading's status; a module that gave no state line (A6/A7) shows `(none given)`.
     static func render(_ reading: StatusReading) -> String {
         render(reading.status, state: reading.stateReported ? nil : "(none given)")
