@@ -23,6 +23,11 @@ public struct Modem: Sendable {
     var server = ServerSocket()
     var bearers = BearerProfiles()
     var queries = NetworkQueries()
+    var power = PowerUp()
+    /// What `AT&W` saved.
+    var profile: SavedProfile
+    /// `AT+CLTS=1` took the network's time at registration: `AT+CCLK?` reads ``networkClock``.
+    var clockSynchronized = false
     /// What the input being handled produced; the caller's buffers, swapped in.
     var output = ModemOutput()
 
@@ -31,8 +36,12 @@ public struct Modem: Sendable {
     /// per line.
     public var reportsCommandLines = false
 
-    /// Number of links in multi-connection mode (SIM800: 0–5).
-    public static let linkCount = ModuleFamily.sim800.linkCount
+    /// The network's current local time, which the module takes at registration with
+    /// `AT+CLTS=1`; `nil` (the default): a network that sends none.
+    public var networkClock: (@Sendable () -> NetworkTime)?
+
+    /// Number of links in multi-connection mode (SIM800: 0–5, SIM900: 0–7).
+    public var linkCount: Int { links.count }
 
     /// A powered-on module in `IP INITIAL`.
     public init(configuration: ModemConfiguration = ModemConfiguration()) {
@@ -40,7 +49,9 @@ public struct Modem: Sendable {
         interpreter = CommandInterpreter(configuration: configuration)
         settings = Settings(echo: configuration.echo)
         radio = RadioState(signalQuality: configuration.identity.signalQuality)
-        links = LinkTable(count: Self.linkCount)
+        links = LinkTable(count: configuration.model.linkCount)
+        profile = SavedProfile(baudRate: configuration.savedBaudRate)
+        settings.misc["+IPR"] = configuration.savedBaudRate
     }
 
     // MARK: - Inputs
@@ -66,9 +77,11 @@ public struct Modem: Sendable {
 
     /// Reboots the module (`AT+CFUN=1,1`, or power cycled): every connection is dropped, every
     /// setting returns to its power-on value and the module announces itself with `RDY`,
-    /// `+CFUN: 1`, `+CPIN: READY`, `Call Ready`, `SMS Ready` (SIM800 manual §3.2.29, with a fixed baud rate).
+    /// `+CFUN: 1`, `+CPIN: READY`, `Call Ready`, `SMS Ready` (SIM800 manual §3.2.29, with a fixed
+    /// baud rate) at ``ModemConfiguration/powerUp``'s times, then registers. A module created with
+    /// ``init(configuration:)`` is already on; a runtime that simulates switching it on calls this first.
     public mutating func reset(into output: inout ModemOutput) {
-        handling(into: &output) { $0.performReset() }
+        handling(into: &output) { $0.powerOn() }
     }
 
     /// Runs one input with the caller's buffers, then settles.

@@ -36,6 +36,8 @@ public enum ModemTimer: Hashable, Sendable {
     case escapeGuard
     /// A command's result is due (``ResponseTimes``).
     case response
+    /// The next step of a power-up is due (``ModemConfiguration/powerUp``).
+    case powerUp
 }
 
 /// Something the modem asks its runtime to do, besides writing to the serial line

@@ -2,6 +2,12 @@ import ModemProtocol
 
 /// Settings of a virtual modem that a host cannot change with AT commands.
 public struct ModemConfiguration: Sendable, Equatable {
+    /// Which module of the family this is: its identity texts (``ModemIdentity/init(model:)``), its
+    /// number of links in multi-connection mode, and the replies that differ between models
+    /// (docs/compatibility.md). Setting it resets ``identity``'s model texts to that model's.
+    public var model: ModuleFamily = .sim800 {
+        didSet { identity.describe(model) }
+    }
     /// How `AT+CIPSTATUS` is rendered.
     public var dialect: StatusDialect = .sim800
     /// Echo after power-on (`ATE1` is the SIM800 default).
@@ -32,8 +38,22 @@ public struct ModemConfiguration: Sendable, Equatable {
     public var identity = ModemIdentity()
     /// How long commands that the core answers by itself take on a live network (zero: at once).
     public var responseTimes = ResponseTimes()
+    /// When each step of a power-up comes (``PowerUpTiming/instant``: all at once, as today).
+    public var powerUp = PowerUpTiming.instant
+    /// The serial rate saved in the module's profile at power-on (`AT+IPR=<rate>` then `AT&W`).
+    /// 0 is auto-bauding, a real module's factory setting: after a power-up it prints none of its
+    /// boot messages and ignores input until the host sends `AT` (SIM800 manual §2.2.41.1). The
+    /// default, 115200, is a module whose rate was fixed, which prints `RDY`; a pseudo-terminal
+    /// has no rate, so only the behaviour differs.
+    public var savedBaudRate = 115_200
 
     public init() {}
+
+    /// A module of `model`, with that model's identity.
+    public init(model: ModuleFamily) {
+        self.model = model
+        identity.describe(model)
+    }
 
     /// The module's own time limits.
     public struct Timeouts: Sendable, Equatable {

@@ -37,3 +37,10 @@ public struct Settings: Equatable, Sendable {
     }
 }
 
+
+/// The settings `AT&W` saves and a power-up restores (SIM800 manual: `AT&W_SAVE`). Only those
+/// with an effect at power-up are kept: the serial rate (0: auto-bauding) and `AT+CLTS`.
+struct SavedProfile: Equatable, Sendable {
+    var baudRate: Int
+    var networkTime = false
+}

@@ -58,9 +58,11 @@ public struct ControlReply: Codable, Sendable, Equatable {
 /// (docs/status-json.md); the other fields are what only the emulator knows.
 public struct StatusReport: Codable, Sendable, Equatable {
     public var modem: Int
+    /// Which module of the family it emulates (`--model`): `sim800`, `sim800c`, `sim808`, `sim868`, `sim900`.
+    public var model: String
     /// The state and links `AT+CIPSTATUS` reports.
     public var connection: StatusDocument
-    /// Unread bytes per link in `AT+CIPRXGET=1` mode, links 0–5.
+    /// Unread bytes per link in `AT+CIPRXGET=1` mode, one per link of the model (six, or eight on a SIM900).
     public var unreadBytes: [Int]
     public var localAddress: String?
     public var apn: String
@@ -71,8 +73,12 @@ public struct StatusReport: Codable, Sendable, Equatable {
     /// The network links meet (``NetworkProfile``), as text.
     public var network: String?
 
-    init(modem: Int, snapshot: ModemSnapshot, failActivation: Bool, refuseConnects: Bool, network: String? = nil) {
+    init(
+        modem: Int, model: ModuleFamily, snapshot: ModemSnapshot, failActivation: Bool, refuseConnects: Bool,
+        network: String? = nil
+    ) {
         self.modem = modem
+        self.model = model.rawValue
         connection = StatusDocument(snapshot.status)
         unreadBytes = snapshot.unreadBytes
         localAddress = snapshot.localAddress
@@ -119,7 +125,7 @@ struct ControlDispatcher: Sendable {
                 try await modem.setRefuseConnects(on)
             case "remote-close":
                 guard arguments.count == 1, let number = Int(arguments[0]) else {
-                    return .failure("usage: remote-close <link number 0-5>")
+                    return .failure("usage: remote-close <link number>")
                 }
                 try await modem.closeFromNetwork(link: number)
             case "reset":
@@ -196,7 +202,7 @@ extension VirtualModem {
         let snapshot = try await snapshot()
         let faults = try await faults()
         return StatusReport(
-            modem: index, snapshot: snapshot, failActivation: faults.failActivation,
+            modem: index, model: configuration.modem.model, snapshot: snapshot, failActivation: faults.failActivation,
             refuseConnects: faults.refuseConnects, network: try await network().description)
     }
 }

@@ -86,6 +86,7 @@ public actor Emulator {
                     continuation.yield()
                 }
                 endpoints.append(endpoint)
+                try await modem.switchOn()
             }
             if let path = options.controlPath {
                 control = try await ControlSocket.open(

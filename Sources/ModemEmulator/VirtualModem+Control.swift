@@ -38,9 +38,21 @@ extension VirtualModem {
         }.get()
     }
 
-    /// Reboots the module: sockets close, settings return to power-on values, `RDY` … `SMS Ready`.
+    /// Reboots the module: sockets close, settings return to power-on values, `RDY` … `SMS Ready`
+    /// and the registration follow at the configured power-up times.
     public func reset() async throws {
         try await onLoop { $0.submit(.reset) }
+    }
+
+    /// Switches the module on when the emulator starts: with a timed power-up
+    /// (``ModemCore/ModemConfiguration/powerUp``) the boot messages and the registration follow
+    /// at their times; with an instant one the module is already on and says nothing.
+    func switchOn() async throws {
+        try await onLoop { virtual in
+            guard virtual.modem.configuration.powerUp != .instant else { return }
+            virtual.logger.debug("powering up")
+            virtual.submit(.reset)
+        }
     }
 
     /// Writes `count` random bytes of line noise to the host (the same bytes for the same `--seed`).

@@ -195,7 +195,7 @@ extension VirtualModem {
     }
 
     private func linkNumber(of id: ConnectionID) -> Int? {
-        (0..<Modem.linkCount).first { modem.connection(onLink: $0) == id }
+        (0..<modem.linkCount).first { modem.connection(onLink: $0) == id }
     }
 
     /// The peer closed (FIN, reset) or the socket closed under us.

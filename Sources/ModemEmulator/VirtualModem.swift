@@ -104,6 +104,7 @@ public final class VirtualModem: @unchecked Sendable {
         let simulation = NetworkSimulation(configuration: configuration)
         self.simulation = simulation
         self.modem = Modem(configuration: simulation.coreConfiguration(configuration.modem))
+        modem.networkClock = { NetworkTime.now() }
         var logger = logger
         logger[metadataKey: "modem"] = "\(index)"
         self.logger = logger

@@ -24,7 +24,7 @@ struct GeneralCommandTests {
         ("AT+CFUN?", "\r\n+CFUN: 1\r\n\r\nOK\r\n"),
         ("AT&W", "\r\nOK\r\n"),
         ("AT+IPR=115200", "\r\nOK\r\n"),
-        ("AT+IPR?", "\r\n+IPR: 0\r\n\r\nOK\r\n"),
+        ("AT+IPR?", "\r\n+IPR: 115200\r\n\r\nOK\r\n"),
         ("AT+IFC=0,0", "\r\nOK\r\n"),
         ("AT+IFC?", "\r\n+IFC: 0,0\r\n\r\nOK\r\n"),
         ("AT+ICF=3,3", "\r\nOK\r\n"),
@@ -56,7 +56,8 @@ struct GeneralCommandTests {
         #expect(modem.send("AT+CREG=1") == "\r\nOK\r\n")
         modem.bringUp()
         modem.connect()
-        #expect(modem.send("AT+CFUN=0") == "\r\nOK\r\n\r\nCLOSED\r\n\r\n+PDP: DEACT\r\n\r\n+CPIN: NOT READY\r\n\r\n+CREG: 0\r\n")
+        // Every URC of the radio going off comes before the OK, as on a real SIM808 (TinyGSM #466).
+        #expect(modem.send("AT+CFUN=0") == "\r\nCLOSED\r\n\r\n+PDP: DEACT\r\n\r\n+CPIN: NOT READY\r\n\r\n+CREG: 0\r\n\r\nOK\r\n")
         #expect(modem.send("AT+CREG?") == "\r\n+CREG: 1,0\r\n\r\nOK\r\n")
         #expect(modem.send("AT+CSQ") == "\r\n+CSQ: 99,0\r\n\r\nOK\r\n")
         #expect(modem.status() == "\r\nOK\r\n\r\nSTATE: PDP DEACT\r\n")
@@ -70,7 +71,7 @@ struct GeneralCommandTests {
         modem.send("AT+SAPBR=3,1,\"APN\",\"internet\"")
         modem.send("AT+SAPBR=1,1")
         modem.event(.bearerActivated(profile: 1, localAddress: "10.64.0.2"))
-        #expect(modem.send("AT+CFUN=0") == "\r\nOK\r\n\r\n+SAPBR 1: DEACT\r\n\r\n+CPIN: NOT READY\r\n")
+        #expect(modem.send("AT+CFUN=0") == "\r\n+SAPBR 1: DEACT\r\n\r\n+CPIN: NOT READY\r\n\r\nOK\r\n")
         #expect(modem.actions.last == .deactivateBearer(profile: 1))
         #expect(modem.send("AT+SAPBR=2,1") == "\r\n+SAPBR: 1,3,\"0.0.0.0\"\r\n\r\nOK\r\n")
 
@@ -81,7 +82,7 @@ struct GeneralCommandTests {
         both.bringUp()
         #expect(
             both.send("AT+CFUN=0")
-                == "\r\nOK\r\n\r\n+SAPBR 1: DEACT\r\n\r\n+PDP: DEACT\r\n\r\n+CPIN: NOT READY\r\n")
+                == "\r\n+SAPBR 1: DEACT\r\n\r\n+PDP: DEACT\r\n\r\n+CPIN: NOT READY\r\n\r\nOK\r\n")
         #expect(both.send("AT+SAPBR=2,1") == "\r\n+SAPBR: 1,3,\"0.0.0.0\"\r\n\r\nOK\r\n")
     }
 

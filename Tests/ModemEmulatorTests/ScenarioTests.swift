@@ -39,8 +39,8 @@ struct ScenarioTests {
         ("{\"events\": [\n  {\"after\": {\"packet\": 1}, \"do\": \"reset\"}\n]}", 2, "unknown event \"packet\""),
         ("{\"events\": [\n  {\"at\": \"1s\",\n   \"do\": \"explode\"}\n]}", 3, "unknown action \"explode\""),
         ("{\"events\": [\n  {\"after\": {\"command\": \"AT\"},\n   \"delay\": \"-2s\", \"do\": \"reset\"}\n]}", 3, "negative"),
-        ("{\"events\": [\n  {\"at\": \"1s\", \"do\": \"remote-close\",\n   \"link\": 6}\n]}", 3, "from 0 to 5"),
-        ("{\"events\": [\n  {\"after\": {\"sent\": {\"link\": 9, \"bytes\": 5}}, \"do\": \"pdp-drop\"}\n]}", 2, "from 0 to 5"),
+        ("{\"events\": [\n  {\"at\": \"1s\", \"do\": \"remote-close\",\n   \"link\": 8}\n]}", 3, "from 0 to 7"),
+        ("{\"events\": [\n  {\"after\": {\"sent\": {\"link\": 9, \"bytes\": 5}}, \"do\": \"pdp-drop\"}\n]}", 2, "from 0 to 7"),
         ("{\"events\": [\n  {\"at\": \"1s\", \"do\": \"network\", \"set\": \"4g\"}\n]}", 2, "unknown network preset '4g'"),
         ("{\"events\": [\n  {\"after\": {\"state\": \"CONNECTED OK\"}, \"do\": \"reset\"}\n]}", 2, "state word"),
         ("{\"events\": [\n  {\"at\": \"1s\", \"do\": \"signal\", \"rssi\": 40}\n]}", 2, "0–31 or 99"),
@@ -65,7 +65,7 @@ struct ScenarioTests {
     /// `modem emulate --scenario` with a bad file exits with a usage error and the line, and starts nothing.
     @Test(.enabled(if: modemExecutable != nil)) func commandLineRejectsABadFile() async throws {
         let path = temporaryPath("bad-scenario") + ".json"
-        try "{\"events\": [\n  {\"at\": \"1s\", \"do\": \"remote-close\", \"link\": 7}\n]}".write(
+        try "{\"events\": [\n  {\"at\": \"1s\", \"do\": \"remote-close\", \"link\": 8}\n]}".write(
             toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
         let link = temporaryPath("bad-scenario-tty")
@@ -88,7 +88,7 @@ struct ScenarioTests {
         #expect(result?.1 == .exit)
         #expect(result?.0 == 64)
         #expect(message.contains("line 2"), "\(message)")
-        #expect(message.contains("from 0 to 5"), "\(message)")
+        #expect(message.contains("from 0 to 7"), "\(message)")
         #expect(access(link, F_OK) != 0)
     }
 

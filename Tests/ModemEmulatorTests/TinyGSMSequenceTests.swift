@@ -76,8 +76,8 @@ struct TinyGSMSequenceTests {
             #expect(try await gsm.restart())
             let reboot = "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n"
             var expectedRestart: [(String, String)] = [
-                ("AT", Self.ok), ("AT&W", Self.ok), ("AT+CFUN=0", Self.ok),
-                ("AT+CFUN=1,1", "\r\n+CPIN: NOT READY\r\n" + Self.ok),
+                ("AT", Self.ok), ("AT&W", Self.ok), ("AT+CFUN=0", "\r\n+CPIN: NOT READY\r\n" + Self.ok),
+                ("AT+CFUN=1,1", Self.ok),
             ]
             expectedRestart += Self.initExchanges
             expectedRestart[4].1 = reboot + expectedRestart[4].1

@@ -18,7 +18,11 @@ extension Modem {
             guard command.form == .execute, value <= 1 else { return .error(nil) }
             if command.name == "E" { settings.echo = value == 1 } else { settings.formatter.verbose = value == 1 }
             return .ok
-        case "Q", "X", "&C", "&D", "&W", "&V", "H":
+        case "&W":
+            guard command.form == .execute, value == 0 else { return .error(nil) }
+            profile = SavedProfile(baudRate: settings.misc["+IPR"] ?? 0, networkTime: settings.misc["+CLTS"] == 1)
+            return .ok
+        case "Q", "X", "&C", "&D", "&V", "H":
             return command.form == .execute ? .ok : .error(nil)
         case "I":
             guard command.form == .execute, value == 0 else { return .error(nil) }
@@ -55,7 +59,7 @@ extension Modem {
         switch command.form {
         case .test: return .ok
         case .execute:
-            guard radio.functionality == 1 || command.name != "+CIMI" else { return .error(.simNotInserted) }
+            guard radio.simAnswers || command.name != "+CIMI" else { return .error(.simNotInserted) }
             info(value)
             return .ok
         case .read, .write: return .error(nil)
@@ -68,7 +72,7 @@ extension Modem {
         switch command.name {
         case "+CPIN":
             switch command.form {
-            case .read: info(radio.functionality == 1 ? "+CPIN: READY" : "+CPIN: NOT READY")
+            case .read: info(radio.simAnswers ? "+CPIN: READY" : "+CPIN: NOT READY")
             case .test, .write: break
             case .execute: return .error(nil)
             }
@@ -114,7 +118,7 @@ extension Modem {
             return .ok
         case "+CCLK":
             switch command.form {
-            case .read: info("+CCLK: \"\(identity.clock)\"")
+            case .read: info("+CCLK: \"\(clockText)\"")
             case .write, .test: break
             case .execute: return .error(nil)
             }
@@ -170,7 +174,7 @@ extension Modem {
             else { return .error(nil) }
             if arguments.count == 2, command.integer(1, in: 0...1) == 1 {
                 settings.formatter.appendResult(.ok, to: &output.serial)
-                performReset()
+                powerOn()
                 return .noResult
             }
             setFunctionality(level)

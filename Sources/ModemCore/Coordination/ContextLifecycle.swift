@@ -100,46 +100,6 @@ extension Modem {
         queries.cancelLookups(actions: &output.actions)
     }
 
-    // MARK: Power and radio
-
-    /// The reboot itself, inside whatever input caused it (`AT+CFUN=1,1`, the control interface).
-    mutating func performReset() {
-        dropEverything()
-        settings = Settings(echo: configuration.echo)
-        interpreter.reset(maximumLineLength: configuration.maximumLineLength)
-        radio.reboot(signalQuality: configuration.identity.signalQuality)
-        bearers.reset(actions: &output.actions)
-        let messages: [ModuleResult] = [.ready, .functionality(1), .simStatus("READY"), .callReady, .smsReady]
-        for message in messages { emitURC(message) }
-    }
-
-    /// Changes the functionality level: leaving full functionality drops the network and the SIM.
-    mutating func setFunctionality(_ level: Int) {
-        guard radio.setFunctionality(level) else { return }
-        if level == 1 {
-            emitURC(.simStatus("READY"))
-            emitURC(.callReady)
-            emitURC(.smsReady)
-        } else {
-            // The radio is off: the PDP context and every open AT+SAPBR bearer go down.
-            if context.isActiveOrActivating { contextLost(announce: true) } else { bearersLost() }
-            emitURC(.simStatus("NOT READY"))
-        }
-        registrationChanged()
-    }
-
-    /// Reports a registration change with `+CREG: <stat>` / `+CGREG: <stat>` where the host enabled it.
-    mutating func registrationChanged() {
-        let status = radio.registrationStatus
-        for (name, mode) in [("+CREG", radio.registrationReports), ("+CGREG", radio.gprsRegistrationReports)] {
-            switch mode {
-            case 1: emitURC("\(name): \(status)")
-            case 2: emitURC(radio.registered ? "\(name): \(status),\"1A2B\",\"0C3D\"" : "\(name): \(status)")
-            default: break
-            }
-        }
-    }
-
     // MARK: AT+SAPBR bearers
 
     /// `AT+SAPBR=1,<cid>` (validated): waits for the network.

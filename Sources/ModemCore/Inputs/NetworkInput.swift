@@ -22,8 +22,9 @@ extension Modem {
         case .bearerActivationFailed(let profile): bearerActivationFailed(profile: profile)
         case .pingCompleted(let query, let address, let roundTrips):
             pingCompleted(query: query, address: address, roundTrips: roundTrips)
-        case .registrationChanged(let registered):
-            if radio.setNetworkAvailable(registered) { registrationChanged() }
+        case .registrationChanged(let available):
+            guard radio.setNetworkAvailable(available) else { break }
+            if radio.registered { registered() } else { registrationChanged() }
         case .signalChanged(let rssi):
             radio.setSignal(rssi: rssi)
         }
@@ -39,6 +40,7 @@ extension Modem {
         case .bearerActivation(let profile): bearerActivationFailed(profile: profile)
         case .ping(let query): pingTimedOut(query: query)
         case .escapeGuard: escapeGuardElapsed()
+        case .powerUp: powerUpTimerFired()
         case .response:
             if case .awaitingResponse(let text) = interpreter.activity { complete(with: .final(text)) }
         }

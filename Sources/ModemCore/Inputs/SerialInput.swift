@@ -3,6 +3,23 @@ import ModemProtocol
 /// Host bytes: framing, running command lines, and what every input ends with.
 extension Modem {
     mutating func process(_ input: inout ArraySlice<UInt8>) {
+        switch power.stage {
+        case .running:
+            break
+        case .booting:
+            input = []  // the UART is not up yet
+            return
+        case .awaitingBaudRate:
+            guard let (start, replay) = power.detectBaudRate(in: input) else {
+                input = []
+                return
+            }
+            input = input[start...]
+            if let replay {
+                var first: ArraySlice<UInt8> = [replay]
+                process(&first)
+            }
+        }
         while !input.isEmpty {
             if interpreter.activity.isWaiting {
                 interpreter.queue(input)

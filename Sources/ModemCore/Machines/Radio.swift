@@ -9,19 +9,43 @@ public struct RadioState: Equatable, Sendable {
     /// `AT+CREG=<n>` and `AT+CGREG=<n>`: 0 no URC, 1 `+CREG: <stat>`, 2 with location.
     public private(set) var registrationReports = 0
     public private(set) var gprsRegistrationReports = 0
+    /// The SIM answers (after `+CPIN: READY` at power-up).
+    public private(set) var simReady = true
+    /// Still searching for the network after a power-up.
+    public private(set) var searching = false
 
     init(signalQuality: Int) {
         self.signalQuality = signalQuality
     }
 
+    /// The SIM answers: the radio is on and the power-up got as far as `+CPIN: READY`.
+    public var simAnswers: Bool { functionality == 1 && simReady }
+
     /// Registered (home network) when the radio is on and the network is there.
-    public var registered: Bool { functionality == 1 && networkAvailable }
+    public var registered: Bool { functionality == 1 && networkAvailable && !searching }
     /// `<stat>` of `+CREG`: 1 registered (home), 2 searching, 0 not searching.
     public var registrationStatus: Int { registered ? 1 : (functionality == 1 ? 2 : 0) }
 
-    /// A reboot: full functionality, reports off, the signal back to `signalQuality`.
+    /// A reboot: full functionality, reports off, the signal back to `signalQuality`; the SIM
+    /// not ready and the network being searched for until the power-up's steps say otherwise.
     mutating func reboot(signalQuality: Int) {
+        let networkAvailable = networkAvailable
         self = RadioState(signalQuality: signalQuality)
+        self.networkAvailable = networkAvailable
+        simReady = false
+        searching = true
+    }
+
+    /// Power-up: the SIM answers.
+    mutating func simBecameReady() {
+        simReady = true
+    }
+
+    /// Power-up: the search for the network is over; `true` when that changed the registration.
+    mutating func searchFinished() -> Bool {
+        guard searching else { return false }
+        searching = false
+        return registered
     }
 
     /// `AT+CFUN=<fun>`; `true` when the level changed.

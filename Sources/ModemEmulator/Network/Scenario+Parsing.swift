@@ -4,6 +4,10 @@ import ModemProtocol
 /// Reading a scenario file: every field is checked before anything runs, and an error names its line.
 extension Scenario {
     /// The changes an event may `do`.
+    /// Link numbers a scenario may name: any model's (a SIM900 has 0–7); on a model with fewer,
+    /// a change on a link it lacks finds no connection there.
+    static let linkNumbers = 0...(ModuleFamily.maximumLinkCount - 1)
+
     static let actions = [
         "network", "pdp-drop", "remote-close", "refuse-connects", "fail-activation", "registration", "signal",
         "reset", "noise",
@@ -111,7 +115,7 @@ extension Scenario {
             change = .pdpDrop
         case "remote-close":
             used.insert("link")
-            change = .remoteClose(link: try integer(fields["link"], "link", in: 0...(Modem.linkCount - 1), line: line))
+            change = .remoteClose(link: try integer(fields["link"], "link", in: linkNumbers, line: line))
         case "refuse-connects", "fail-activation":
             used.insert("on")
             let on = try flag(fields["on"], "on", line: line)
@@ -161,19 +165,19 @@ extension Scenario {
             return .state(word)
         case "sent", "received":
             guard case .object(let fields) = only.value.value else {
-                throw ScenarioError(line: only.line, reason: "\"\(only.key)\" is {\"link\": 0-5, \"bytes\": N}")
+                throw ScenarioError(line: only.line, reason: "\"\(only.key)\" is {\"link\": 0-7, \"bytes\": N}")
             }
             var link: Int?
             var bytes: Int?
             for field in fields {
                 switch field.key {
-                case "link": link = try integer(field, "link", in: 0...(Modem.linkCount - 1), line: field.line)
+                case "link": link = try integer(field, "link", in: linkNumbers, line: field.line)
                 case "bytes": bytes = try integer(field, "bytes", in: 1...Int(Int32.max), line: field.line)
                 default: throw ScenarioError(line: field.line, reason: "unknown key \"\(field.key)\" in \"\(only.key)\"")
                 }
             }
             guard let link, let bytes else {
-                throw ScenarioError(line: only.line, reason: "\"\(only.key)\" needs \"link\" (0-5) and \"bytes\"")
+                throw ScenarioError(line: only.line, reason: "\"\(only.key)\" needs \"link\" (0-7) and \"bytes\"")
             }
             return only.key == "sent" ? .sent(link: link, bytes: bytes) : .received(link: link, bytes: bytes)
         default:

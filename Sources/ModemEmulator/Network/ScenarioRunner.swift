@@ -1,4 +1,5 @@
 import ModemCore
+import ModemProtocol
 import NIOCore
 
 /// Where one modem is in playing a ``Scenario``: which events have been triggered, when each
@@ -14,8 +15,8 @@ struct ScenarioRunner {
     private var triggered: [Bool]
     /// Triggered changes not yet taken, in the order they were triggered.
     private var armed: [(deadline: NIODeadline, event: Scenario.Event)] = []
-    private var sent = [Int](repeating: 0, count: Modem.linkCount)
-    private var received = [Int](repeating: 0, count: Modem.linkCount)
+    private var sent = [Int](repeating: 0, count: ModuleFamily.maximumLinkCount)
+    private var received = [Int](repeating: 0, count: ModuleFamily.maximumLinkCount)
     /// Whether an event not yet triggered waits on the modem's state words.
     private(set) var watchesStates = false
     /// Whether an event not yet triggered waits on a link's byte count.

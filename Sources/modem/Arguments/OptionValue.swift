@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import ModemCore
 import ModemEmulator
 import ModemProtocol
 
@@ -32,6 +33,10 @@ protocol OptionReadable: Sendable {
 
 /// `--dialect sim800|spec`, spelled as in the spec.
 typealias Dialect = OptionValue<StatusDialect>
+/// `--model sim800|sim800c|sim808|sim868|sim900`.
+typealias Model = OptionValue<ModuleFamily>
+/// `--power-up instant|realistic|<duration>`.
+typealias PowerUp = OptionValue<PowerUpChoice>
 /// `--timing instant|realistic`.
 typealias Timing = OptionValue<CommandTiming>
 /// `--network ideal|gprs|edge|umts|hspa|lte`.
@@ -43,6 +48,36 @@ typealias Delay = OptionValue<Duration>
 
 extension StatusDialect: OptionReadable {
     static func read(_ word: String) -> StatusDialect? { StatusDialect(rawValue: word) }
+}
+
+extension ModuleFamily: OptionReadable {
+    static func read(_ word: String) -> ModuleFamily? { ModuleFamily(rawValue: word.lowercased()) }
+}
+
+/// What `--power-up` asks for: no boot time, the model's real times, or those times compressed so
+/// that the module is registered after the duration given (a test's shortened power-up).
+enum PowerUpChoice: OptionReadable {
+    case instant
+    case realistic
+    case registeredAfter(Duration)
+
+    static func read(_ word: String) -> PowerUpChoice? {
+        switch word.lowercased() {
+        case "instant": .instant
+        case "realistic": .realistic
+        default: DurationParser.parse(word).map(registeredAfter)
+        }
+    }
+
+    /// The timing for `model`.
+    func timing(for model: ModuleFamily) -> PowerUpTiming {
+        switch self {
+        case .instant: .instant
+        case .realistic: model.realisticPowerUp
+        case .registeredAfter(let total):
+            model.realisticPowerUp.scaled(by: total / model.realisticPowerUp.registration)
+        }
+    }
 }
 
 extension CommandTiming: OptionReadable {

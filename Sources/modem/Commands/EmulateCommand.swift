@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ModemCore
 import ModemEmulator
 import ServiceLifecycle
 
@@ -10,7 +11,7 @@ import Glibc
 import Darwin
 #endif
 
-/// `modem emulate`: a virtual SIM800 on a pseudo-terminal, a TCP port or stdio.
+/// `modem emulate`: a virtual SIM800-family module on a pseudo-terminal, a TCP port or stdio.
 struct EmulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulate",
@@ -43,6 +44,25 @@ struct EmulateCommand: AsyncParsableCommand {
 
     @Option(help: "With --listen: run N independent modems, modem i on port+i.")
     var count = 1
+
+    @Option(
+        help: """
+            The module emulated: sim800 (SIM800L R14.18), sim800c, sim808, sim868 or sim900 (eight links in \
+            multi-connection mode). Sets the identity texts, the link count and the model's replies.
+            """)
+    var model: Model = "sim800"
+
+    @Option(
+        help: ArgumentHelp(
+            """
+            How long a power-up (start, AT+CFUN=1,1, reset) takes until RDY ... SMS Ready and the registration: \
+            instant, realistic (the model's real times), or a duration by which the same sequence has registered. \
+            Default: realistic with --timing realistic, else instant (the module starts already on).
+            """, valueName: "instant|realistic|duration"))
+    var powerUp: PowerUp?
+
+    @Flag(help: "The module is at AT+IPR=0 (auto-bauding, its factory setting): after a power-up it prints no boot messages and waits for AT.")
+    var autobaud = false
 
     @Option(help: "How AT+CIPSTATUS is rendered: sim800 or spec.")
     var dialect: Dialect = "sim800"
@@ -161,6 +181,10 @@ struct EmulateCommand: AsyncParsableCommand {
         options.count = count
         options.controlPath = control
         var configuration = EmulatorConfiguration()
+        configuration.modem = ModemConfiguration(model: model.value)
+        let powerUp = powerUp?.value ?? (timing.value == .realistic ? .realistic : .instant)
+        configuration.modem.powerUp = powerUp.timing(for: model.value)
+        if autobaud { configuration.modem.savedBaudRate = 0 }
         configuration.modem.dialect = dialect.value
         configuration.modem.echo = echo == .on
         if let apn { configuration.modem.defaultAPN = apn }

@@ -1,0 +1,85 @@
+import ModemProtocol
+
+/// What each model of the family says about itself and how it powers up. Sources for every
+/// value are in docs/compatibility.md ("Models").
+extension ModuleFamily {
+    /// `ATI`, `AT+CGMM` and `AT+CGMR` as the model prints them.
+    public var identityTexts: (productInformation: String, model: String, revision: String) {
+        switch self {
+        case .sim800: ("SIM800 R14.18", "SIMCOM_SIM800L", "Revision:1418B04SIM800L24")
+        case .sim800c: ("SIM800 R14.18", "SIMCOM_SIM800C", "Revision:1418B05SIM800C24")
+        case .sim808: ("SIM808 R14.18", "SIMCOM_SIM808", "Revision:1418B05SIM808M32")
+        case .sim868: ("SIM868 R14.18", "SIMCOM_SIM868", "Revision:1418B06SIM868M32")
+        case .sim900: ("SIM900 R11.0", "SIMCOM_SIM900", "Revision:1137B10SIM900M64_ST")
+        }
+    }
+
+    /// Whether the model announces `SMS Ready` after `Call Ready` when it boots.
+    public var printsSMSReady: Bool {
+        self != .sim900
+    }
+
+    /// How long this model takes from power-on to each boot message and to registration on a
+    /// live network.
+    public var realisticPowerUp: PowerUpTiming {
+        switch self {
+        case .sim900:
+            PowerUpTiming(
+                uart: .milliseconds(2200), functionality: .milliseconds(2300), sim: .milliseconds(2500),
+                callReady: .milliseconds(6500), smsReady: .milliseconds(6500), registration: .milliseconds(8000))
+        case .sim800, .sim800c, .sim808, .sim868:
+            PowerUpTiming(
+                uart: .milliseconds(3000), functionality: .milliseconds(3100), sim: .milliseconds(3300),
+                callReady: .milliseconds(6000), smsReady: .milliseconds(6100), registration: .milliseconds(9000))
+        }
+    }
+}
+
+extension ModemIdentity {
+    /// Takes `model`'s identity texts; the other values (IMEI, SIM, operator) stay.
+    mutating func describe(_ model: ModuleFamily) {
+        (productInformation, self.model, revision) = model.identityTexts
+    }
+}
+
+/// When each step of a power-up comes, as time since power-on. All zero
+/// (``PowerUpTiming/instant``): the whole sequence is written at once and the module is
+/// registered at once.
+public struct PowerUpTiming: Sendable, Equatable {
+    /// The UART is up: `RDY` (not with auto-bauding). Host bytes before it are lost.
+    public var uart: Duration
+    /// `+CFUN: 1`.
+    public var functionality: Duration
+    /// `+CPIN: READY`: the SIM answers (`AT+CPIN?` says `NOT READY` before).
+    public var sim: Duration
+    /// `Call Ready`.
+    public var callReady: Duration
+    /// `SMS Ready` (on a model that prints it: ``ModuleFamily/printsSMSReady``).
+    public var smsReady: Duration
+    /// Registered: `+CREG`/`+CGREG` go from 2 (searching) to 1, with URCs where enabled.
+    public var registration: Duration
+
+    public init(
+        uart: Duration, functionality: Duration, sim: Duration, callReady: Duration, smsReady: Duration,
+        registration: Duration
+    ) {
+        self.uart = uart
+        self.functionality = functionality
+        self.sim = sim
+        self.callReady = callReady
+        self.smsReady = smsReady
+        self.registration = registration
+    }
+
+    /// Everything at once.
+    public static let instant = PowerUpTiming(
+        uart: .zero, functionality: .zero, sim: .zero, callReady: .zero, smsReady: .zero, registration: .zero)
+
+    /// Every time multiplied by `factor` (a test's shortened power-up).
+    public func scaled(by factor: Double) -> PowerUpTiming {
+        func scale(_ duration: Duration) -> Duration { duration * factor }
+        return PowerUpTiming(
+            uart: scale(uart), functionality: scale(functionality), sim: scale(sim), callReady: scale(callReady),
+            smsReady: scale(smsReady), registration: scale(registration))
+    }
+}
