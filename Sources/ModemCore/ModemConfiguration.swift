@@ -107,6 +107,8 @@ public struct ModemIdentity: Sendable, Equatable {
     public var imsi = "001010000000001"
     /// `AT+COPS?`, `AT+CSPN?`
     public var operatorName = "ModemKit Test Network"
+    /// The network's MCC and MNC (`+CIEV: 10,…` with `AT+CLTS=1`): the test network 001-01.
+    public var network = "00101"
     /// `AT+CSQ` RSSI, 0–31 (99: unknown).
     public var signalQuality = 20
     /// `AT+CBC` battery voltage in mV.

@@ -1,5 +1,5 @@
 /// The network's local time, which a module with `AT+CLTS=1` takes when it registers
-/// (SIM800 manual §3.2.39 `AT+CLTS`, §2.2.? `AT+CCLK`).
+/// (SIM800 manual `AT+CLTS`, `AT+CCLK`, §6.2.12 for the URCs).
 public struct NetworkTime: Sendable, Equatable {
     public var year: Int
     public var month: Int
@@ -33,13 +33,19 @@ public struct NetworkTime: Sendable, Equatable {
             + [hour, minute, second].map(Self.twoDigits).joined(separator: ":") + zone
     }
 
-    /// The URCs a SIM800 prints when it takes the network's time: `*PSUTTZ:` (UTC date and time,
-    /// the zone in quarter hours, daylight saving) and `DST:`.
-    var announcements: [String] {
-        let utc = self.shifted(byQuarterHours: -quarterHours)
-        let zone = "\"" + (quarterHours < 0 ? "-" : "+") + "\(abs(quarterHours))\""
+    /// The URCs a SIM800 prints when it takes the network's time, as real modules print them
+    /// (docs/compatibility.md): `+CTZV: <zone>,<dst>`, `*PSUTTZ:` with the UTC date and time, the
+    /// zone in quarter hours and daylight saving, `DST: <dst>`, then `+CIEV: 10,…` naming the network.
+    func announcements(network: String, operatorName: String) -> [String] {
+        let utc = shifted(byQuarterHours: -quarterHours)
+        let zone = (quarterHours < 0 ? "-" : "+") + "\(abs(quarterHours))"
         let fields = [utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second].map(String.init)
-        return ["*PSUTTZ: " + fields.joined(separator: ",") + ",\(zone),\(daylightSaving)", "DST: \(daylightSaving)"]
+        return [
+            "+CTZV: \(zone),\(daylightSaving)",
+            "*PSUTTZ: " + fields.joined(separator: ",") + ",\"\(zone)\",\(daylightSaving)",
+            "DST: \(daylightSaving)",
+            "+CIEV: 10,\"\(network)\",\"\(operatorName)\",\"\(operatorName)\", 0, 0",
+        ]
     }
 
     /// The same instant `quarterHours` × 15 minutes later (earlier when negative), in the proleptic

@@ -52,7 +52,8 @@ extension Modem {
 
     /// Changes the functionality level. Leaving full functionality drops the network and the SIM,
     /// and every URC of that comes before the command's `OK` (a real SIM808: `+SAPBR 1: DEACT`,
-    /// `+PDP: DEACT`, `+CPIN: NOT READY`, `OK`; TinyGSM #466); coming back, the SIM's URCs follow it.
+    /// `+PDP: DEACT`, `+CPIN: NOT READY`, `OK`; TinyGSM #466), after it on a SIM900; coming back,
+    /// the SIM's URCs follow the `OK`.
     mutating func setFunctionality(_ level: Int) {
         guard radio.setFunctionality(level) else { return }
         if level == 1 {
@@ -65,7 +66,8 @@ extension Modem {
             if context.isActiveOrActivating { contextLost(announce: true) } else { bearersLost() }
             emitURC(.simStatus("NOT READY"))
             registrationChanged()
-            flushHeldOutput()
+            // A SIM900 answers OK first and prints them afterwards (TinyGSM #60).
+            if configuration.model != .sim900 { flushHeldOutput() }
         }
     }
 
@@ -92,7 +94,10 @@ extension Modem {
     private mutating func takeNetworkTime() {
         guard let time = networkClock?() else { return }
         clockSynchronized = true
-        for line in time.announcements { emitURC(line) }
+        let identity = configuration.identity
+        for line in time.announcements(network: identity.network, operatorName: identity.operatorName) {
+            emitURC(line)
+        }
     }
 
     /// What `AT+CCLK?` shows: the network's time once taken, else the clock's power-on value.
