@@ -28,8 +28,9 @@ extension TinyGSMHost {
         _ tokens: [String] = ["OK\r\n", "ERROR\r\n"], timeout: Duration = .seconds(1)
     ) async throws -> Wait {
         let needles = tokens.map { Array($0.utf8) }
+        let muxCount = muxCount
         let wait = try await stream.read("TinyGSM waitResponse(\(tokens))", within: timeout) { slice in
-            Self.scan(slice, tokens: needles, mode: .tokens)
+            Self.scan(slice, tokens: needles, mode: .tokens, muxCount: muxCount)
         }
         handle(wait)
         return wait
@@ -37,23 +38,25 @@ extension TinyGSMHost {
 
     /// Waits until the URC handler has recognised one URC.
     func waitForURC(timeout: Duration = .seconds(10)) async throws {
+        let muxCount = muxCount
         let wait = try await stream.read("a URC", within: timeout) { slice in
-            Self.scan(slice, tokens: [], mode: .firstURC)
+            Self.scan(slice, tokens: [], mode: .firstURC, muxCount: muxCount)
         }
         handle(wait)
     }
 
     /// Handles whatever has arrived: the drain loop of `maintain()` and `streamClear()`.
     func drain() async throws {
+        let muxCount = muxCount
         let wait: Wait
         do {
             wait = try await stream.read("arrived bytes", within: .milliseconds(50)) { slice in
-                Self.scan(slice, tokens: [], mode: .drain(force: false))
+                Self.scan(slice, tokens: [], mode: .drain(force: false), muxCount: muxCount)
             }
         } catch is StreamTimeout {
             // A partial line stayed partial for 50 ms (TinyGSM's waitResponse(15/50) gives up too).
             wait = try await stream.read("arrived bytes", within: .seconds(1)) { slice in
-                Self.scan(slice, tokens: [], mode: .drain(force: true))
+                Self.scan(slice, tokens: [], mode: .drain(force: true), muxCount: muxCount)
             }
         }
         handle(wait)
@@ -128,7 +131,9 @@ extension TinyGSMHost {
     }
 
     /// TinyGSM's scan of one `waitResponse` over the bytes that have arrived; nil until it is done.
-    static func scan(_ slice: ArraySlice<UInt8>, tokens: [[UInt8]], mode: ScanMode) -> (consumed: Int, value: Wait)? {
+    static func scan(
+        _ slice: ArraySlice<UInt8>, tokens: [[UInt8]], mode: ScanMode, muxCount: Int
+    ) -> (consumed: Int, value: Wait)? {
         var data: [UInt8] = []
         var urcs: [URC] = []
         var index = slice.startIndex

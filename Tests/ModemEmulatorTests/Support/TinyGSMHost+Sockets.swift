@@ -15,8 +15,10 @@ extension TinyGSMHost {
     }
 
     private func modemConnect(_ mux: Int, host: String, port: Int, timeout: Duration) async throws -> Bool {
-        try await sendAT("+CIPSSL=", "0")
-        try await waitResponse()
+        if !sim900 {
+            try await sendAT("+CIPSSL=", "0")
+            try await waitResponse()
+        }
         try await sendAT("+CIPSTART=", "\(mux)", ",", "\"TCP", "\",\"", host, "\",", "\(port)")
         let index = try await waitResponse(
             ["CONNECT OK\r\n", "CONNECT FAIL\r\n", "ALREADY CONNECT\r\n", "ERROR\r\n", "CLOSE OK\r\n"], timeout: timeout

@@ -20,8 +20,10 @@ import Foundation
 /// Every command and the bytes consumed while handling it are kept in ``log``, so a test can pin
 /// the exact bytes of every reply.
 final class TinyGSMHost {
-    /// `TINY_GSM_MUX_COUNT`: sockets 0–4.
-    static let muxCount = 5
+    /// `TINY_GSM_MUX_COUNT`: sockets 0–4 as TinyGSM ships it.
+    let muxCount: Int
+    /// Built with `TINY_GSM_MODEM_SIM900`: the same class, without the `AT+CIPSSL` before each connect.
+    let sim900: Bool
 
     /// One command and everything read while handling it (raw socket data as `<N bytes>`).
     struct Exchange: Equatable, CustomStringConvertible {
@@ -67,14 +69,18 @@ final class TinyGSMHost {
     /// Whether ``log`` records exchanges (off during bulk transfers).
     var logging = true
 
-    var sockets: [Socket?] = Array(repeating: nil, count: TinyGSMHost.muxCount)
+    var sockets: [Socket?]
     private(set) var log: [Exchange] = []
     /// Every URC the handler recognised, in order.
     var urcs: [URC] = []
 
-    init(stream: ByteStream, rxBufferSize: Int = 650) {
+    /// `muxCount` above 5 is a build with `TINY_GSM_MUX_COUNT` raised, e.g. to a SIM900's eight links.
+    init(stream: ByteStream, rxBufferSize: Int = 650, sim900: Bool = false, muxCount: Int = 5) {
         self.stream = stream
         self.rxBufferSize = rxBufferSize
+        self.sim900 = sim900
+        self.muxCount = muxCount
+        sockets = Array(repeating: nil, count: muxCount)
     }
 
     func clearLog() {
