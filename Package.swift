@@ -84,6 +84,7 @@ let package = Package(
             name: "ModemClientTests",
             dependencies: [
                 "ModemClient", "ModemEmulator", "TestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

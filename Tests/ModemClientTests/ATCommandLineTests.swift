@@ -81,7 +81,52 @@ struct ATCommandLineTests {
             let open = try await Self.run(at + ["AT+CIPSERVER=1,\(port)"])
             #expect(open.status == 0 && open.output == "OK\nSERVER OK\n", "\(open)")
             let close = try await Self.run(at + ["AT+CIPSERVER=0"])
-            #expect(close.status == 0 && close.output == "SERVER CLOSE\n", "\(close)")
+            #expect(close.status == 0 && close.output == "OK\nSERVER CLOSE\n", "\(close)")
+        }
+    }
+
+    /// `--data-file` and quick send (`AT+CIPQSEND=1`: `DATA ACCEPT:<n>`) against the emulator.
+    @Test func dataFileAndQuickSend() async throws {
+        try await Self.withAttachedEmulator { _, at in
+            try await withServer(ScriptedPeer.start { _ in .silence }) { peer in
+                let connect = try await Self.run(at + [#"AT+CIPSTART="TCP","127.0.0.1",\#(peer.port)"#])
+                #expect(connect.output == "OK\nCONNECT OK\n", "\(connect)")
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("at-data-\(peer.port)").path
+                try Array("from a file".utf8).withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: file)) }
+                defer { try? FileManager.default.removeItem(atPath: file) }
+                let send = try await Self.run(at + ["--data-file", file, "AT+CIPSEND=11"])
+                #expect(send.status == 0 && send.output == "SEND OK\n", "\(send)")
+                #expect(try await Self.run(at + ["AT+CIPQSEND=1"]).output == "OK\n")
+                let quick = try await Self.run(at + ["--data", "quick", "AT+CIPSEND=5"])
+                #expect(quick.status == 0 && quick.output == "DATA ACCEPT:5\n", "\(quick)")
+                let missing = try await Self.run(at + ["--data-file", file + ".missing", "AT+CIPSEND=5"])
+                #expect(missing.status != 0 && missing.error.contains("Cannot read --data-file"), "\(missing)")
+            }
+        }
+    }
+
+    /// The scripted module stops although no client ever connected (it used to wait for one).
+    @Test func scriptedPeerStopsUnused() async throws {
+        let peer = try await ScriptedPeer.start { _ in .silence }
+        await peer.stop()
+        let refused = try await Self.run(["at", "--tcp", "127.0.0.1:\(peer.port)", "AT"])
+        #expect(refused.status == 69, "nothing listens any more: \(refused)")
+    }
+
+    /// A module that takes the data (the script reads its five bytes before answering) and then
+    /// reports `SEND FAIL`: printed, and the exit status says so.
+    @Test func sendFailIsPrintedAndFails() async throws {
+        try await withServer(ScriptedPeer.start { line in
+            switch line {
+            case "AT": .text(framed("OK"))
+            case "AT+CIPMUX?": .text(framed("+CIPMUX: 0", "OK"))
+            default: ScriptStep(reply: Array("\r\n> ".utf8), readData: 5, afterData: Array("\r\nSEND FAIL\r\n".utf8))
+            }
+        }) { peer in
+            let send = try await Self.run(["at", "--tcp", "127.0.0.1:\(peer.port)", "--data", "hello", "AT+CIPSEND=5"])
+            #expect(send.status == 1, "\(send)")
+            #expect(send.output == "SEND FAIL\n", "\(send)")
+            #expect(send.error.contains("AT+CIPSEND=5 failed"), "\(send.error)")
         }
     }
 

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TestSupport
@@ -24,11 +25,14 @@ final class ScriptedPeer: TestServer {
     let port: Int
     private let server: any Channel
     private let connection: EventLoopFuture<any Channel>
+    /// The client's connection once it came.
+    private let accepted = NIOLockedValueBox<(any Channel)?>(nil)
 
     private init(port: Int, server: any Channel, connection: EventLoopFuture<any Channel>) {
         self.port = port
         self.server = server
         self.connection = connection
+        connection.whenSuccess { [accepted] channel in accepted.withLockedValue { $0 = channel } }
     }
 
     static func start(_ script: @escaping @Sendable (String) -> ScriptStep) async throws -> ScriptedPeer {
@@ -78,9 +82,11 @@ final class ScriptedPeer: TestServer {
         try await connection.get().close()
     }
 
+    /// Closes the listening socket and the client's connection, if one was ever made (waiting for
+    /// one that never came would never end).
     func stop() async {
-        if let channel = try? await connection.get() { try? await channel.close() }
         try? await server.close()
+        if let channel = accepted.withLockedValue({ $0 }) { try? await channel.close() }
     }
 
     func client() async throws -> ModemClient {

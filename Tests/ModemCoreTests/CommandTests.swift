@@ -191,7 +191,7 @@ struct CommandTests {
         #expect(modem.actions.last == .reject(token: 2))
         modem.event(.remoteClosed(modem.lastAccepted!))
         #expect(modem.status() == "\r\nOK\r\n\r\nSTATE: SERVER LISTENING\r\n")
-        #expect(modem.send("AT+CIPSERVER=0") == "\r\nSERVER CLOSE\r\n")
+        #expect(modem.send("AT+CIPSERVER=0") == "\r\nOK\r\n\r\nSERVER CLOSE\r\n")
         #expect(modem.actions.last == .stopListening)
     }
 

@@ -119,11 +119,13 @@ extension Modem {
         return .ok
     }
 
-    /// `AT+CIPSERVER=0`.
+    /// `AT+CIPSERVER=0`: `OK`, then `SERVER CLOSE` (SIM800 TCP/IP application note §3; the
+    /// manual shows only `SERVER CLOSE`).
     mutating func closeServer() -> CommandOutcome {
         guard server.isOpen else { return .error(.operationNotAllowed) }
         server.close(actions: &output.actions)
-        return .final(.serverClose)
+        emitURC(.serverClose)
+        return .ok
     }
 
     mutating func listening(port: Int) {
