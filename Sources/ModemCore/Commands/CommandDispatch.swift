@@ -3,6 +3,7 @@ import ModemProtocol
 extension Modem {
     /// Runs one command of a line. Unknown commands fail with `ERROR` and change nothing.
     mutating func execute(_ command: ATCommand) -> CommandOutcome {
+        if let refusal = bootRefusal(command) { return refusal }
         if let outcome = executeGeneral(command) { return outcome }
         if let outcome = executeContext(command) { return outcome }
         if let outcome = executeConnection(command) { return outcome }
@@ -10,6 +11,22 @@ extension Modem {
         if let outcome = executeBearer(command) { return outcome }
         if let outcome = executeTransparent(command) { return outcome }
         return .error(nil)
+    }
+}
+
+/// Commands that need the SIM, or the SMS service, during a power-up (real logs: `AT+CPIN?` gets
+/// `ERROR` or `+CME ERROR: SIM busy` until `+CPIN: READY`, `AT+CMGF=1` gets `ERROR` until `SMS Ready`).
+extension Modem {
+    static let simCommands: Set<String> = ["+CPIN", "+CIMI", "+CCID", "+CNUM", "+CPBS", "+CPBR", "+CPBW", "+CPBF", "+CSCA"]
+    static let smsCommands: Set<String> = [
+        "+CMGF", "+CMGS", "+CMGR", "+CMGL", "+CMGD", "+CMGDA", "+CMGW", "+CMSS", "+CPMS", "+CNMI", "+CSMP", "+CSDH",
+    ]
+
+    /// The error a command gets because the power-up has not got that far; `nil` when it runs.
+    func bootRefusal(_ command: ATCommand) -> CommandOutcome? {
+        if !radio.simReady, Self.simCommands.contains(command.name) { return .error(.simBusy) }
+        if !radio.smsReady, Self.smsCommands.contains(command.name) { return .error(nil) }
+        return nil
     }
 }
 

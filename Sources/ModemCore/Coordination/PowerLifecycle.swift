@@ -15,8 +15,7 @@ extension Modem {
         radio.reboot(signalQuality: configuration.identity.signalQuality)
         bearers.reset(actions: &output.actions)
         clockSynchronized = false
-        let steps = power.powerOn(
-            configuration.powerUp, smsReady: configuration.model.printsSMSReady, actions: &output.actions)
+        let steps = power.powerOn(configuration.powerUp, actions: &output.actions)
         for step in steps { powerUpStep(step) }
     }
 
@@ -29,6 +28,7 @@ extension Modem {
         switch step {
         case .uart:
             power.uartUp(autoBauding: profile.baudRate == 0)
+        case .ready:
             bootMessage(.ready)
         case .functionality:
             bootMessage(.functionality(1))
@@ -38,7 +38,8 @@ extension Modem {
         case .callReady:
             bootMessage(.callReady)
         case .smsReady:
-            bootMessage(.smsReady)
+            radio.smsBecameReady()
+            if configuration.model.printsSMSReady { bootMessage(.smsReady) }
         case .registration:
             if radio.searchFinished() { registered() }
         }

@@ -15,7 +15,7 @@ struct PowerUp: Equatable, Sendable {
 
     /// The steps of a power-up, in the order they come.
     enum Step: Equatable, Sendable {
-        case uart, functionality, sim, callReady, smsReady, registration
+        case uart, ready, functionality, sim, callReady, smsReady, registration
     }
 
     private(set) var stage = Stage.running
@@ -33,12 +33,11 @@ struct PowerUp: Equatable, Sendable {
 
     /// Power-on: the UART is down until ``Step/uart``. Returns the steps due at once (an instant
     /// power-up: all of them); a timer is started for the first one that is not.
-    mutating func powerOn(_ timing: PowerUpTiming, smsReady: Bool, actions: inout [ModemAction]) -> [Step] {
+    mutating func powerOn(_ timing: PowerUpTiming, actions: inout [ModemAction]) -> [Step] {
         var steps: [(step: Step, at: Duration)] = [
-            (.uart, timing.uart), (.functionality, timing.functionality), (.sim, timing.sim),
-            (.callReady, timing.callReady),
+            (.uart, timing.uart), (.ready, timing.ready), (.functionality, timing.functionality),
+            (.sim, timing.sim), (.callReady, timing.callReady), (.smsReady, timing.smsReady),
         ]
-        if smsReady { steps.append((.smsReady, timing.smsReady)) }
         steps.append((.registration, timing.registration))
         // A step never comes before the one it follows.
         var latest = Duration.zero

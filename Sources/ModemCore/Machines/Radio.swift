@@ -11,6 +11,8 @@ public struct RadioState: Equatable, Sendable {
     public private(set) var gprsRegistrationReports = 0
     /// The SIM answers (after `+CPIN: READY` at power-up).
     public private(set) var simReady = true
+    /// SMS commands work (after `SMS Ready` at power-up).
+    public private(set) var smsReady = true
     /// Still searching for the network after a power-up.
     public private(set) var searching = false
 
@@ -33,12 +35,18 @@ public struct RadioState: Equatable, Sendable {
         self = RadioState(signalQuality: signalQuality)
         self.networkAvailable = networkAvailable
         simReady = false
+        smsReady = false
         searching = true
     }
 
     /// Power-up: the SIM answers.
     mutating func simBecameReady() {
         simReady = true
+    }
+
+    /// Power-up: SMS commands work.
+    mutating func smsBecameReady() {
+        smsReady = true
     }
 
     /// Power-up: the search for the network is over; `true` when that changed the registration.
