@@ -1,5 +1,6 @@
 import ModemCore
 import ModemProtocol
+import TestSupport
 import Testing
 
 /// Power-up as a real module does it: the UART first, then the boot messages and the
@@ -116,5 +117,34 @@ struct PowerUpTests {
         modem.modem.networkClock = { east }
         #expect(modem.send("AT+CFUN=1,1").contains("*PSUTTZ: 2024,2,29,22,10,0,\"+8\",0"))
         #expect(west.clockText == "27/01/01,01:30:00-20")
+    }
+
+    @Test("property: random input, timer firings and reboots in any order never crash; the module ends up answering", arguments: 0..<8)
+    func randomPowerUps(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let autoBauding = seed % 2 == 0
+        let model = ModuleFamily.allCases[Int(seed) % ModuleFamily.allCases.count]
+        var modem = ModemHarness {
+            $0.model = model
+            $0.powerUp = Self.timing
+            $0.savedBaudRate = autoBauding ? 0 : 115_200
+        }
+        let alphabet = Array("AaTt\r\n+CREG?PIN ".utf8) + [0x00, 0x1A, 0x1B, 0xFF]
+        for _ in 0..<300 {
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0: modem.reset()
+            case 1: modem.send("AT+CFUN=1,1")
+            case 2, 3, 4: modem.fire(.powerUp)
+            default:
+                let count = Int.random(in: 1...24, using: &rng)
+                modem.bytes((0..<count).map { _ in alphabet.randomElement(using: &rng)! })
+            }
+        }
+        for _ in 0..<8 { modem.fire(.powerUp) }
+        modem.bytes(Array("\r".utf8))
+        let reply = modem.send("AT")
+        #expect(reply.hasSuffix("\r\nOK\r\n"), "\(reply)")
+        #expect(modem.modem.snapshot.radio.registered)
+        #expect(modem.modem.snapshot.radio.simReady && modem.modem.snapshot.radio.smsReady)
     }
 }
