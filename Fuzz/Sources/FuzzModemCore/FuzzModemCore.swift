@@ -5,7 +5,8 @@ import ModemProtocol
 /// The core `Modem` driven through its public inputs only: host bytes, network events and timer
 /// firings, in the order the fuzz input gives them.
 ///
-/// First byte: configuration (dialect, echo, small buffer limits so that every bound is reached).
+/// First byte: configuration (dialect, echo, small buffer limits so that every bound is reached,
+/// model, a timed power-up, auto-bauding).
 /// Then operations, one byte each plus operands: host bytes; a command line from the table below
 /// with fuzzed arguments; answer the oldest request the modem made (success or failure); any
 /// network event on a known or made-up connection; fire a started (or any) timer; reset.
@@ -34,6 +35,9 @@ func configuration(_ bits: UInt8) -> ModemConfiguration {
         configuration.pendingInputLimit = 256
     }
     if bits & 8 != 0 { configuration.responseTimes.shut = .milliseconds(200) }
+    configuration.model = bits & 16 == 0 ? .sim800 : .sim900
+    if bits & 32 != 0 { configuration.powerUp = ModuleFamily.sim800.realisticPowerUp }
+    if bits & 64 != 0 { configuration.savedBaudRate = 0 }
     return configuration
 }
 
@@ -50,6 +54,7 @@ let commandLines: [String] = [
     "AT+CIPCCFG=3,2,1024,1", "AT+CIPPING=\"127.0.0.1\",2", "AT+SAPBR=3,1,\"APN\",\"internet\"", "AT+SAPBR=1,1",
     "AT+SAPBR=2,1", "AT+SAPBR=0,1", "AT+CFUN=0", "AT+CFUN=1", "AT+CFUN=1,1", "AT+CSQ", "AT+CREG?", "AT+CGREG?",
     "AT+CMEE=2", "AT+CIPSPRT=0", "AT+CIPSRIP=1", "AT+CIPSHOWTP=1", "AT+CLTS=1", "AT+CIPATS=1,5",
+    "AT+CIPSTART=7,\"TCP\",\"127.0.0.1\",7", "AT+IPR=0", "AT&W", "AT+CLTS=1;&W", "AT+CPIN?", "AT+CMGF=1", "AT+CCLK?",
 ]
 
 struct Driver {
@@ -64,6 +69,9 @@ struct Driver {
 
     init(configuration: ModemConfiguration) {
         modem = Modem(configuration: configuration)
+        modem.networkClock = {
+            NetworkTime(year: 2026, month: 12, day: 1, hour: 0, minute: 30, second: 0, quarterHours: -14)
+        }
     }
 
     mutating func step(_ input: inout FuzzInput) {
@@ -191,7 +199,7 @@ struct Driver {
     }
 
     func anyTimer(_ input: inout FuzzInput) -> ModemTimer {
-        switch input.byte() % 8 {
+        switch input.byte() % 9 {
         case 0: .activation
         case 1: .connect(connection(&input))
         case 2: .close(connection(&input))
@@ -199,6 +207,7 @@ struct Driver {
         case 4: .bearerActivation(profile: input.int(0...4))
         case 5: .ping(UInt64(input.byte() % 8))
         case 6: .escapeGuard
+        case 7: .powerUp
         default: .response
         }
     }
@@ -206,6 +215,6 @@ struct Driver {
     /// Everything a runtime or the control socket reads must be readable in any state.
     func observe() {
         _ = modem.snapshot
-        for link in 0..<Modem.linkCount { _ = modem.connection(onLink: link) }
+        for link in 0..<modem.linkCount { _ = modem.connection(onLink: link) }
     }
 }
