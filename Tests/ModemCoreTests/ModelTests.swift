@@ -37,4 +37,15 @@ struct ModelTests {
         let lines = sim800.send("AT+CIPSTATUS").split(separator: "\r\n").filter { $0.hasPrefix("C: ") }
         #expect(lines.count == 6)
     }
+
+    @Test("AT+CIPPING exists on the SIM800 family only (the SIM900 manual has none)")
+    func ping() {
+        var sim900 = ModemHarness(echo: false) { $0.model = .sim900 }
+        sim900.bringUp()
+        #expect(sim900.send("AT+CIPPING=\"127.0.0.1\"") == "\r\nERROR\r\n")
+        #expect(sim900.send("AT+CIPPING=?") == "\r\nERROR\r\n")
+        var sim808 = ModemHarness(echo: false) { $0.model = .sim808 }
+        sim808.bringUp()
+        #expect(sim808.send("AT+CIPPING=?").hasPrefix("\r\n+CIPPING: "))
+    }
 }

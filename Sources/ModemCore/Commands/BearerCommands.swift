@@ -6,7 +6,8 @@ extension Modem {
     mutating func executeBearer(_ command: ATCommand) -> CommandOutcome? {
         switch command.name {
         case "+SAPBR": return sapbr(command)
-        case "+CIPPING": return cipping(command)
+        // The SIM900 manual (V1.11) has no AT+CIPPING: a SIM900 answers ERROR.
+        case "+CIPPING": return configuration.model == .sim900 ? .error(nil) : cipping(command)
         default: return nil
         }
     }
