@@ -1,4 +1,5 @@
 import Logging
+import ModemProtocol
 import NIOCore
 
 /// Runs a ``CommandEngineStateMachine`` on a channel: feeds it the frames of the bytes read and

@@ -13,7 +13,7 @@ final class SerialLine {
     private let eventLoop: any EventLoop
     private let bytesPerSecond: Double?
     private let limit: Int
-    private let trace: ByteTrace?
+    let trace: TraceFile?
     private var paced = ByteBuffer()
     private var pacer: RepeatedTask?
     private var credit = 0.0
@@ -24,7 +24,7 @@ final class SerialLine {
     static let tick = TimeAmount.milliseconds(10)
     static let compactAfter = 64 * 1024
 
-    init(eventLoop: any EventLoop, baudRate: Int?, limit: Int, trace: ByteTrace?) {
+    init(eventLoop: any EventLoop, baudRate: Int?, limit: Int, trace: TraceFile?) {
         self.eventLoop = eventLoop
         self.bytesPerSecond = baudRate.map { Double($0) / 10 }
         self.limit = limit
@@ -46,13 +46,13 @@ final class SerialLine {
 
     /// Records bytes the host wrote.
     func received(_ bytes: some Collection<UInt8>) {
-        trace?.record(.rx, bytes)
+        trace?.host(bytes)
     }
 
     /// Sends bytes to the host (or drops them while none is attached).
     func write(_ bytes: [UInt8]) {
         guard let channel, !bytes.isEmpty else { return }
-        trace?.record(.tx, bytes)
+        trace?.module(bytes)
         if bytesPerSecond == nil {
             channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
         } else {

@@ -108,8 +108,13 @@ public final class VirtualModem: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "modem"] = "\(index)"
         self.logger = logger
-        var trace: ByteTrace?
-        if let path = configuration.tracePath { trace = try ByteTrace(path: path) }
+        // The trace file, and at debug level the same decoded conversation in the log.
+        var trace: TraceFile?
+        let debug = logger.logLevel <= .debug
+        if configuration.tracePath != nil || debug {
+            let log = logger
+            trace = try TraceFile(path: configuration.tracePath, observer: debug ? { log.debug("\(TraceText($0))") } : nil)
+        }
         self.serial = SerialLine(
             eventLoop: eventLoop, baudRate: configuration.baudRate, limit: configuration.serialOutputLimit,
             trace: trace)
@@ -138,7 +143,9 @@ public final class VirtualModem: @unchecked Sendable {
             output.removeAll()
             switch input {
             case .serial(let bytes): modem.serialReceived(bytes, into: &output)
-            case .network(let event): modem.handle(event, into: &output)
+            case .network(let event):
+                if let trace = serial.trace, let text = Self.traceText(event) { trace.event(text) }
+                modem.handle(event, into: &output)
             case .timer(let timer): modem.timerFired(timer, into: &output)
             case .reset: modem.reset(into: &output)
             }
@@ -157,6 +164,7 @@ public final class VirtualModem: @unchecked Sendable {
     }
 
     private func execute(_ action: ModemAction) {
+        if let trace = serial.trace, let text = Self.traceText(action) { trace.event(text) }
         switch action {
         case .activateContext(let apn, _, _):
             activation?.cancel()

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import ModemClient
+@testable import ModemProtocol
 
 struct ReplyFrameDecoderTests {
     @Test func linesWithCRLFLFAndBlankLines() {
