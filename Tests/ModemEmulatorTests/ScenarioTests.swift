@@ -1,5 +1,6 @@
 import Foundation
 import ModemEmulator
+import ModemProtocol
 import TestSupport
 import Testing
 
@@ -108,7 +109,7 @@ struct ScenarioTests {
         let second = try await Self.session(scenario)
         #expect(first.trace == second.trace)
         #expect(first.noise == second.noise)
-        #expect(first.trace.contains { $0.hasPrefix("tx") && $0.contains(Self.hex("+CSQ: 7,0")) })
+        #expect(first.trace.contains { $0.hasPrefix("module") && $0.contains("+CSQ: 7,0") })
         first = try await Self.session(Scenario(seed: 43, events: scenario.events))
         #expect(first.noise != second.noise)
     }
@@ -133,22 +134,18 @@ struct ScenarioTests {
             try await host.command("AT+CSQ")
             #expect(try await harness.modem.network() == .edge)
         }
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        // Network events and timestamps aside, consecutive records of one direction joined.
         var joined: [(String, String)] = []
-        for line in lines {
-            let fields = line.split(separator: " ")
-            guard fields.count == 3 else { continue }
-            let (direction, hex) = (String(fields[1]), String(fields[2]))
+        for record in try readTrace(path) where record.direction != .network {
+            let direction = record.direction.rawValue
+            let text = TraceRecord.latin1(record.bytes)
             if let last = joined.last, last.0 == direction {
-                joined[joined.count - 1].1 += hex
+                joined[joined.count - 1].1 += text
             } else {
-                joined.append((direction, hex))
+                joined.append((direction, text))
             }
         }
         return (joined.map { "\($0.0) \($0.1)" }, noise)
     }
 
-    static func hex(_ text: String) -> String {
-        text.utf8.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ModemProtocol
 import ModemEmulator
 import NIOCore
 import NIOPosix
@@ -115,10 +116,13 @@ import Testing
             // 480 bytes at 960 bytes/s cannot arrive in much under half a second.
             #expect(ContinuousClock.now - start > .milliseconds(400))
         }
-        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
-        #expect(lines.first?.hasSuffix(" rx 41540d0a") == true)
-        #expect(lines.dropFirst().first?.hasSuffix(" tx 0d0a4f4b0d0a") == true)
-        #expect(lines.allSatisfy { $0.split(separator: " ").count == 3 })
+        let records = try readTrace(trace)
+        #expect(records.first == TraceRecord(
+            time: records.first?.time ?? 0, direction: .host, kind: .command, bytes: Array("AT\r\n".utf8), name: "AT"))
+        #expect(records.dropFirst().first?.kind == .result && records.dropFirst().first?.bytes == Array("\r\nOK\r\n".utf8))
+        // The noise frames nothing; every byte is kept.
+        #expect(records.filter { $0.direction == .module }.reduce(0) { $0 + $1.bytes.count } == 6 + 480)
+        #expect(zip(records, records.dropFirst()).allSatisfy { $0.time <= $1.time })
     }
 }
 

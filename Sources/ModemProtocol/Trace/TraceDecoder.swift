@@ -12,8 +12,9 @@ public struct TraceDecoder: Sendable {
     private var hostPending: [UInt8] = []
     /// Module bytes consumed since the last module record.
     private var modulePending: [UInt8] = []
-    /// The last command line, to recognise its echo.
-    private var lastCommandLine: [UInt8]?
+    /// Command lines whose echo has not been seen yet, oldest first (at most eight: a host that
+    /// writes ahead of the replies).
+    private var unechoed: [[UInt8]] = []
     /// The data phase the next `> ` prompt opens (`AT+CIPSEND` sent, prompt not seen yet).
     private var awaitedData: SerialLineReader.Phase?
     /// `AT+CIPMUX=1` was sent: `AT+CIPSEND=<n>` names a link, not a length.
@@ -54,7 +55,7 @@ public struct TraceDecoder: Sendable {
             let frame = frames.next(&input)
             modulePending += bytes[start..<(start + before - input.count)]
             guard let frame else { continue }
-            if case .line = frame, modulePending.last == 0x0D, input.first == 0x0A {
+            if Self.endsAtLineEnd(frame), modulePending.last == 0x0D, input.first == 0x0A {
                 // The LF of the line's CRLF belongs to it (the framer skips it).
                 var lineFeed = input.prefix(1)
                 _ = frames.next(&lineFeed)
@@ -64,6 +65,15 @@ public struct TraceDecoder: Sendable {
             records.append(moduleRecord(frame, at: time))
         }
         return records
+    }
+
+    /// A line, or a data header announcing no bytes: its CR may be followed by the LF of a CRLF.
+    private static func endsAtLineEnd(_ frame: ReplyFrame) -> Bool {
+        switch frame {
+        case .line: true
+        case .data(_, let bytes): bytes.isEmpty
+        case .prompt: false
+        }
     }
 
     /// Whatever is held in either direction that did not complete a frame, as `other` records
@@ -83,14 +93,16 @@ public struct TraceDecoder: Sendable {
         switch frame {
         case .line:
             let line = frameBytes
-            lastCommandLine = line
+            unechoed.append(line)
+            if unechoed.count > 8 { unechoed.removeFirst() }
             let commands = try? ATCommandParser.parse(line)
             if let mux = commands?.last(where: { $0.name == "+CIPMUX" }), case .write(let arguments) = mux.form {
                 multiConnection = arguments.first?.integer == 1
             }
             awaitedData = commands.flatMap { Self.dataPhase($0, multiConnection: multiConnection) }
-            let name = commands?.first.map(\.name)
-            return take(.host, .command, at: time, name: name.map { $0.isEmpty ? "AT" : $0 })
+            // A bare `AT` is a line without commands.
+            let name = commands.map { $0.first?.name ?? "AT" }
+            return take(.host, .command, at: time, name: name)
         case .lineTooLong:
             return take(.host, .command, at: time)
         case .data:
@@ -109,11 +121,10 @@ public struct TraceDecoder: Sendable {
         case .write(let arguments):
             // Single mode: `=<length>`; multi mode: `=<n>` (Ctrl-Z) or `=<n>,<length>`.
             let values = arguments.map(\.integer)
-            if multiConnection {
-                if values.count == 2, let length = values[1] { return .dataFixed(length: length) }
-                return .dataUntilCtrlZ(maximum: 1460)
+            if values.count == 2, let length = values[1] { return .dataFixed(length: length) }
+            if values.count == 1, let value = values[0] {
+                return multiConnection ? .dataUntilCtrlZ(maximum: 1460) : .dataFixed(length: value)
             }
-            if values.count == 1, let length = values[0] { return .dataFixed(length: length) }
             return nil
         case .read, .test:
             return nil
@@ -133,8 +144,8 @@ public struct TraceDecoder: Sendable {
         case .data(let header, let bytes):
             return take(.module, .received, at: time, link: Self.link(ofDataHeader: header), length: bytes.count)
         case .line(let text):
-            if let command = lastCommandLine, Array(text.utf8) == command {
-                lastCommandLine = nil
+            if let echoed = unechoed.firstIndex(of: Array(text.utf8)) {
+                unechoed.removeFirst(echoed + 1)
                 return take(.module, .echo, at: time)
             }
             return classify(text, at: time)

@@ -19,7 +19,8 @@ struct EmulateCommand: AsyncParsableCommand {
         discussion: """
             Exactly one of --pty, --listen or --stdio. With --pty the device path is the first line on \
             stdout. Durations take ms, s or m (250ms, 1.5s); a bare number is milliseconds. \
-            --trace writes one line per chunk: '<unix seconds>.<micros> <rx|tx> <hex>' (rx: host to modem).
+            --trace writes one JSON object per step of the conversation, with its exact bytes (docs/trace.md); \
+            `modem trace show FILE` prints it as a conversation. At --log-level debug the log shows the same steps.
             """
     )
 
@@ -76,7 +77,7 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: LogLevel = "info"
 
-    @Option(help: ArgumentHelp("Record every serial byte with a timestamp.", valueName: "file"))
+    @Option(help: ArgumentHelp("Record the serial conversation, decoded, every byte kept (docs/trace.md).", valueName: "file"))
     var trace: String?
 
     @Option(help: "The APN AT+CSTT without arguments uses.")
