@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "ModemClientTests",
             dependencies: [
-                "ModemClient", "ModemEmulator", "TestSupport",
+                "ModemClient", "ModemCore", "ModemEmulator", "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Logging
+import ModemCore
 import ModemEmulator
 import ModemProtocol
 import TestSupport
@@ -9,9 +10,12 @@ import Testing
 /// The client against the real emulator (ModemEmulator), over TCP (`--listen`) and over a PTY.
 @Suite(.timeLimit(.minutes(1)))
 struct EmulatorEndToEndTests {
-    static func startEmulator(_ serial: SerialEndpointKind, dialect: StatusDialect) async throws -> (Emulator, ModemEndpoint) {
+    static func startEmulator(
+        _ serial: SerialEndpointKind, dialect: StatusDialect, model: ModuleFamily = .sim800
+    ) async throws -> (Emulator, ModemEndpoint) {
         var options = EmulatorOptions()
         options.serial = serial
+        options.modem.modem = ModemConfiguration(model: model)
         options.modem.modem.dialect = dialect
         options.modem.activationDelay = .milliseconds(20)
         let emulator = try Emulator(options: options, logger: Logger(label: "e2e"))

@@ -1,4 +1,5 @@
 import Foundation
+import ModemEmulator
 import ModemProtocol
 import TestSupport
 import Testing
@@ -45,6 +46,33 @@ struct StatusFamilyCommandLineTests {
         #expect(document.links[2].protocol == "UDP" && document.links[2].state == "CLOSED")
         #expect(document.server?.index == 0 && document.server?.port == 8888 && document.server?.state == "LISTENING")
         #expect(result.out.contains(#""index":0"#))
+    }
+
+    @Test("modem status against the emulator as a SIM900: eight links, link 7 connected")
+    func emulatedSIM900() async throws {
+        let (emulator, endpoint) = try await EmulatorEndToEndTests.startEmulator(
+            .listen(host: "127.0.0.1", port: 0), dialect: .sim800, model: .sim900)
+        try await withCleanup {
+            guard case .tcp(let host, let port) = endpoint else { return }
+            let at = ["at", "--tcp", "\(host):\(port)"]
+            try await withServer(ScriptedPeer.start { _ in .silence }) { peer in
+                for command in ["AT+CIPMUX=1", #"AT+CSTT="internet""#, "AT+CIICR", "AT+CIFSR"] {
+                    let run = try await runModem(at + [command])
+                    #expect(run.status == 0, "\(command): \(run.error)")
+                }
+                let connect = try await runModem(at + [#"AT+CIPSTART=7,"TCP","127.0.0.1",\#(peer.port)"#])
+                #expect(connect.output == "OK\n7, CONNECT OK\n", "\(connect)")
+                let result = try await Self.run(["status", "--tcp", "\(host):\(port)", "--json"])
+                #expect(result.status == 0, "\(result.err)")
+                let document = try JSONDecoder().decode(StatusDocument.self, from: Data(result.out.utf8))
+                #expect(document.links.map(\.n) == Array(0...7))
+                #expect(document.links[7].state == "CONNECTED" && document.links[7].port == peer.port)
+                let link = try await Self.run(["status", "--tcp", "\(host):\(port)", "--link", "7", "--json"])
+                #expect(link.status == 0 && link.out.contains(#""state":"CONNECTED""#), "\(link)")
+            }
+        } cleanup: {
+            await emulator.shutdown()
+        }
     }
 
     @Test("Hologram (file 13): garbled C: lines are reported, the valid lines kept, exit status 0")
