@@ -22,7 +22,7 @@ extension Modem {
             guard command.form == .execute, value == 0 else { return .error(nil) }
             profile = SavedProfile(baudRate: settings.misc["+IPR"] ?? 0, networkTime: settings.misc["+CLTS"] == 1)
             return .ok
-        case "Q", "X", "&C", "&D", "&V", "H":
+        case "Q", "X", "&C", "&D", "&V":
             return command.form == .execute ? .ok : .error(nil)
         case "I":
             guard command.form == .execute, value == 0 else { return .error(nil) }
@@ -197,7 +197,7 @@ extension Modem {
             return pairSetting(command, first: 0...2, second: 0...2, omittedSecond: 0, initial: 0)
         case "+ICF":
             return pairSetting(command, first: 1...6, second: 0...3, omittedSecond: 3, initial: 33)
-        case "+CLTS", "+CNETLIGHT", "+CBATCHK", "+CLIP", "+CMGF", "+CMGHEX", "+CIPSSL", "+CSGS":
+        case "+CLTS", "+CNETLIGHT", "+CBATCHK", "+CLIP", "+CMGF", "+CMGHEX", "+CSGS":
             return flagSetting(command, range: 0...1, current: settings.misc[command.name] ?? 0) { $0.settings.misc[command.name] = $1 }
         case "+CSCLK":
             return flagSetting(command, range: 0...2, current: settings.misc[command.name] ?? 0) { $0.settings.misc[command.name] = $1 }

@@ -14,6 +14,9 @@ extension Modem {
         interpreter.reset(maximumLineLength: configuration.maximumLineLength)
         radio.reboot(signalQuality: configuration.identity.signalQuality)
         bearers.reset(actions: &output.actions)
+        _ = call.end(actions: &output.actions)
+        http = HTTPSession()
+        gnss = GNSSReceiver()
         clockSynchronized = false
         let steps = power.powerOn(
             configuration.powerUp, smsReady: configuration.model.printsSMSReady, actions: &output.actions)

@@ -41,6 +41,8 @@ extension Modem {
         case .ping(let query): pingTimedOut(query: query)
         case .escapeGuard: escapeGuardElapsed()
         case .powerUp: powerUpTimerFired()
+        case .callUnanswered: callUnanswered()
+        case .httpData: httpDataTimedOut()
         case .response:
             if case .awaitingResponse(let text) = interpreter.activity { complete(with: .final(text)) }
         }
