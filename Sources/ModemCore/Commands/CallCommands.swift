@@ -16,7 +16,9 @@ extension Modem {
             // §2.2.2: no incoming call to answer.
             return command.form == .execute ? .result(.noCarrier) : .error(nil)
         case "H", "+CHUP":
-            guard command.form == .execute || command.form == .test, (command.value ?? 0) == 0 else { return .error(nil) }
+            guard command.form == .execute || command.form == .test, (command.value ?? 0) == 0 else {
+                return .error(nil)
+            }
             if command.form == .execute { _ = call.end(actions: &output.actions) }
             return .ok
         case "+CLCC": return clcc(command)

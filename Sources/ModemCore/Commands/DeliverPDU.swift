@@ -58,7 +58,9 @@ struct DeliverPDU {
     private static func septets(_ text: String) -> [UInt8]? {
         let differing: Set<UInt8> = [0x24, 0x40, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F, 0x60, 0x7B, 0x7C, 0x7D, 0x7E]
         let bytes = Array(text.utf8.prefix(160))
-        let allowed = bytes.allSatisfy { ($0 >= 0x20 && $0 < 0x7F && !differing.contains($0)) || $0 == 0x0A || $0 == 0x0D }
+        let allowed = bytes.allSatisfy {
+            ($0 >= 0x20 && $0 < 0x7F && !differing.contains($0)) || $0 == 0x0A || $0 == 0x0D
+        }
         return allowed ? bytes : nil
     }
 

@@ -160,7 +160,8 @@ extension Modem {
 
     private mutating func listMessage(_ message: StoredMessage, at index: Int) {
         if textMode {
-            var header = "+CMGL: \(index),\"\(message.status.text)\",\"\(message.address)\",\"\",\"\(message.timestamp)\""
+            var header = "+CMGL: \(index),\"\(message.status.text)\",\"\(message.address)\",\"\","
+                + "\"\(message.timestamp)\""
             if settings.misc["+CSDH"] == 1 {
                 header += ",\(Self.numberType(message.address)),\(message.text.utf8.count)"
             }

@@ -141,11 +141,11 @@ extension Modem {
             info("+CNTP: 64,(-47-48)")
             return .ok
         case .write(let arguments):
-            guard (1...3).contains(arguments.count), let server = arguments[0].text, server.utf8.count <= 64,
+            guard (1...3).contains(arguments.count), let host = arguments[0].text, host.utf8.count <= 64,
                 arguments.count < 2 || command.signedInteger(1, in: -47...48) != nil,
                 arguments.count < 3 || command.integer(2, in: 1...3) != nil
             else { return .error(nil) }
-            settings.timeServer = server
+            settings.timeServer = host
             settings.timeServerZone = command.signedInteger(1, in: -47...48) ?? 0
             if let profile = command.integer(2, in: 1...3) { settings.misc["+CNTPCID"] = profile }
             return .ok
@@ -183,7 +183,8 @@ extension Modem {
                 return .ok
             }
             let identity = configuration.identity
-            let position = Self.decimal(identity.longitude, places: 6) + "," + Self.decimal(identity.latitude, places: 6)
+            let position =
+                Self.decimal(identity.longitude, places: 6) + "," + Self.decimal(identity.latitude, places: 6)
             if clbs {
                 let (date, time) = utcNow.dateAndTime(shortYear: true)
                 info("+CLBS: 0,\(position),550" + (type >= 3 ? ",\(date),\(time)" : ""))
