@@ -84,8 +84,7 @@ extension Modem {
         let timestamp = clockText
         switch settings.messageIndications[1] {
         case 2, 3:
-            emitURC("+CMT: \"\(address)\",\"\",\"\(timestamp)\"")
-            emitURC(text)
+            emitURC("+CMT: \"\(address)\",\"\",\"\(timestamp)\"\r\n" + text)
         default:
             guard let index = messages.receive(from: address, text: text, timestamp: timestamp) else { return }
             if settings.messageIndications[1] == 1 { emitURC("+CMTI: \"\(messages.memories[2])\",\(index)") }
@@ -111,12 +110,10 @@ extension Modem {
                     header += ",\(Self.numberType(message.address)),4,0,0,\"\(serviceCentreAddress)\","
                         + "\(Self.numberType(serviceCentreAddress)),\(message.text.utf8.count)"
                 }
-                info(header)
-                info(message.text)
+                info(header + "\r\n" + message.text)
             } else {
                 let pdu = DeliverPDU(message, serviceCentre: serviceCentreAddress)
-                info("+CMGR: \(message.status.rawValue),,\(pdu.length)")
-                info(pdu.hex)
+                info("+CMGR: \(message.status.rawValue),,\(pdu.length)\r\n" + pdu.hex)
             }
             return .ok
         }
@@ -165,12 +162,10 @@ extension Modem {
             if settings.misc["+CSDH"] == 1 {
                 header += ",\(Self.numberType(message.address)),\(message.text.utf8.count)"
             }
-            info(header)
-            info(message.text)
+            info(header + "\r\n" + message.text)
         } else {
             let pdu = DeliverPDU(message, serviceCentre: serviceCentreAddress)
-            info("+CMGL: \(index),\(message.status.rawValue),,\(pdu.length)")
-            info(pdu.hex)
+            info("+CMGL: \(index),\(message.status.rawValue),,\(pdu.length)\r\n" + pdu.hex)
         }
     }
 
