@@ -25,7 +25,11 @@ extension Modem {
         case "+CGPSRST":
             guard case .write = command.form else { return command.form == .test ? .ok : .error(nil) }
             return command.singleInteger(in: 0...2) == nil ? .error(nil) : .ok
-        case "+CGNSSEQ": return cgnsseq(command)
+        case "+CGNSSEQ":
+            // Which NMEA sentence `AT+CGNSINF` takes its fields from first.
+            return wordSetting(command, choices: ["GGA", "GSV", "GSA", "RMC"], current: gnss.sequence) {
+                $0.gnss.setSequence($1)
+            }
         case "+CGNSINF":
             guard command.form == .execute else { return command.form == .test ? .ok : .error(nil) }
             info(navigationLine)
@@ -36,26 +40,6 @@ extension Modem {
             return .ok
         case "+CGPSINF": return cgpsinf(command)
         default: return nil
-        }
-    }
-
-    /// `AT+CGNSSEQ="<sentence>"`: which NMEA sentence `AT+CGNSINF` takes its fields from first.
-    private mutating func cgnsseq(_ command: ATCommand) -> CommandOutcome {
-        let sentences = ["GGA", "GSV", "GSA", "RMC"]
-        switch command.form {
-        case .read:
-            info("+CGNSSEQ: \"\(gnss.sequence)\"")
-            return .ok
-        case .test:
-            info("+CGNSSEQ: (" + sentences.map { "\"\($0)\"" }.joined(separator: ",") + ")")
-            return .ok
-        case .execute: return .error(nil)
-        case .write(let arguments):
-            guard arguments.count == 1, let name = arguments[0].text?.uppercased(), sentences.contains(name) else {
-                return .error(nil)
-            }
-            gnss.setSequence(name)
-            return .ok
         }
     }
 
