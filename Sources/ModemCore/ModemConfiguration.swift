@@ -120,8 +120,9 @@ public struct ModemIdentity: Sendable, Equatable {
     /// `AT+CSCA?`: the SMS service centre the SIM names.
     public var serviceCentre = "+15555550199"
     /// Where the cell and the GNSS receiver say the module is (`AT+CLBS`, `AT+CIPGSMLOC`,
-    /// `AT+CGNSINF`), in decimal degrees.
+    /// `AT+CGNSINF`), in decimal degrees north.
     public var latitude = 48.858370
+    /// The same position's longitude, in decimal degrees east.
     public var longitude = 2.294481
 
     public init() {}

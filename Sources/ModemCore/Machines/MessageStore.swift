@@ -1,13 +1,13 @@
 import ModemProtocol
 
 /// One short message in the SIM's storage (SIM800 manual §4.2, 3GPP TS 27.005 §3.1).
-public struct StoredMessage: Equatable, Sendable {
+struct StoredMessage: Equatable, Sendable {
     /// `<stat>`: text mode's words, PDU mode's numbers.
-    public enum Status: Int, Equatable, Sendable, CaseIterable {
+    enum Status: Int, Equatable, Sendable, CaseIterable {
         case receivedUnread = 0, receivedRead = 1, storedUnsent = 2, storedSent = 3
 
         /// The text-mode word (`"REC UNREAD"`, …).
-        public var text: String {
+        var text: String {
             switch self {
             case .receivedUnread: "REC UNREAD"
             case .receivedRead: "REC READ"
@@ -23,12 +23,14 @@ public struct StoredMessage: Equatable, Sendable {
         }
     }
 
-    public internal(set) var status: Status
+    /// Read or not, sent or not.
+    fileprivate(set) var status: Status
     /// `<oa>`: who sent it.
-    public let address: String
+    let address: String
     /// `<scts>`: when the service centre took it, `yy/MM/dd,hh:mm:ss±zz`.
-    public let timestamp: String
-    public let text: String
+    let timestamp: String
+    /// The message text, as typed.
+    let text: String
 }
 
 /// The SIM's short-message storage (`"SM"`, the only one this emulation has) and the message

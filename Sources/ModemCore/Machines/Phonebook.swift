@@ -1,9 +1,11 @@
 /// One phonebook entry (SIM800 manual §3.2.25 `AT+CPBR`).
-public struct PhonebookEntry: Equatable, Sendable {
-    public let number: String
+struct PhonebookEntry: Equatable, Sendable {
+    /// The number as written.
+    let number: String
     /// `<type>`: 145 international (`+…`), 129 otherwise.
-    public let type: Int
-    public let text: String
+    let type: Int
+    /// The name.
+    let text: String
 }
 
 /// The SIM phonebook `AT+CPBR` reads and `AT+CPBW` writes.
