@@ -84,9 +84,15 @@ extension Modem {
 
     /// The network released an unanswered call.
     mutating func callUnanswered() {
+        releaseCall(dialling: .noAnswer)
+    }
+
+    /// The network released the call (unanswered, coverage lost, the radio off): `NO CARRIER`, or
+    /// `dialling` as the result of an `ATD` still waiting for the answer (`AT+COLP=1`).
+    mutating func releaseCall(dialling result: ResultCode = .noCarrier) {
         guard call.end(actions: &output.actions) else { return }
         if interpreter.activity == .dialling {
-            complete(with: .result(.noAnswer))
+            complete(with: .result(result))
         } else {
             emitURC(ResultCode.noCarrier.text)
         }

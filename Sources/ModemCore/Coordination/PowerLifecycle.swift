@@ -66,6 +66,7 @@ extension Modem {
         } else {
             // The radio is off: the PDP context and every open AT+SAPBR bearer go down.
             if context.isActiveOrActivating { contextLost(announce: true) } else { bearersLost() }
+            releaseCall()
             emitURC(.simStatus("NOT READY"))
             registrationChanged()
             flushHeldOutput()

@@ -24,7 +24,12 @@ extension Modem {
             pingCompleted(query: query, address: address, roundTrips: roundTrips)
         case .registrationChanged(let available):
             guard radio.setNetworkAvailable(available) else { break }
-            if radio.registered { registered() } else { registrationChanged() }
+            if radio.registered {
+                registered()
+            } else {
+                releaseCall()
+                registrationChanged()
+            }
         case .signalChanged(let rssi):
             radio.setSignal(rssi: rssi)
         }
