@@ -69,7 +69,12 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
-        .testTarget(name: "ModemCoreTests", dependencies: ["ModemCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ModemCoreTests",
+            dependencies: ["ModemCore", "TestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ModemEmulatorTests",
             dependencies: [

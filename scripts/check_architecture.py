@@ -15,7 +15,8 @@ import sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
 core = root / "Sources" / "ModemCore"
-machines = ["interpreter", "context", "links", "server", "bearers", "radio", "queries"]
+machines = ["interpreter", "context", "links", "server", "bearers", "radio", "queries", "messages", "phonebook",
+            "call", "http", "gnss"]
 problems = []
 
 swift_files = [p for folder in ["Sources", "Tests", "Benchmarks", "Fuzz"] for p in (root / folder).rglob("*.swift")

@@ -14,6 +14,18 @@ extension ModuleFamily {
         }
     }
 
+    /// Whether the model has the GNSS receiver and its commands (`AT+CGNS…`, `AT+CGPS…`): the
+    /// SIM808 and SIM868 (SIM808 manual, GNSS application note); the others answer `ERROR`.
+    public var hasGNSS: Bool {
+        self == .sim808 || self == .sim868
+    }
+
+    /// Whether the model has the cell-location service `AT+CLBS` (SIM800 series GSM Location
+    /// application note; the SIM900 has `AT+CIPGSMLOC` only).
+    public var hasLocationService: Bool {
+        self != .sim900
+    }
+
     /// Whether the model announces `SMS Ready` after `Call Ready` when it boots.
     public var printsSMSReady: Bool {
         self != .sim900

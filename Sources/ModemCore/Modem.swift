@@ -24,6 +24,11 @@ public struct Modem: Sendable {
     var bearers = BearerProfiles()
     var queries = NetworkQueries()
     var power = PowerUp()
+    var messages = MessageStore()
+    var phonebook = Phonebook()
+    var call = VoiceCall()
+    var http = HTTPSession()
+    var gnss = GNSSReceiver()
     /// What `AT&W` saved.
     var profile: SavedProfile
     /// `AT+CLTS=1` took the network's time at registration: `AT+CCLK?` reads ``networkClock``.
@@ -153,6 +158,15 @@ public struct Modem: Sendable {
     /// Ends the current command with `ERROR` or `+CME ERROR`.
     mutating func fail(_ error: MobileEquipmentError?) {
         settings.formatter.appendError(error, to: &output.serial)
+    }
+
+    /// Ends the current command with `+CMS ERROR: <code>`, or `ERROR` when `AT+CMEE=0`.
+    mutating func failMessage(_ code: Int) {
+        if settings.formatter.errorReporting == .disabled {
+            fail(nil)
+        } else {
+            info("+CMS ERROR: \(code)")
+        }
     }
 
     /// The link number as multi-connection mode prefixes it, `nil` in single-connection mode.

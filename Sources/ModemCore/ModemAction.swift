@@ -38,6 +38,10 @@ public enum ModemTimer: Hashable, Sendable {
     case response
     /// The next step of a power-up is due (``ModemConfiguration/powerUp``).
     case powerUp
+    /// An outgoing voice call was not answered (``ModemConfiguration/Timeouts/unansweredCall``).
+    case callUnanswered
+    /// `AT+HTTPDATA`'s time limit for the host to send the body.
+    case httpData
 }
 
 /// Something the modem asks its runtime to do, besides writing to the serial line

@@ -71,6 +71,9 @@ public struct ModemConfiguration: Sendable, Equatable {
         public var dns: Duration = .seconds(30)
         /// Transparent mode: the quiet time needed before and after `+++` (SIM800: 1 s).
         public var escapeGuard: Duration = .seconds(1)
+        /// An outgoing voice call nobody answers: the network releases it (`NO CARRIER`, or
+        /// `NO ANSWER` with `AT+COLP=1`). The emulated network has no called party.
+        public var unansweredCall: Duration = .seconds(30)
 
         public init() {}
     }
@@ -113,6 +116,16 @@ public struct ModemIdentity: Sendable, Equatable {
     public var signalQuality = 20
     /// `AT+CBC` battery voltage in mV.
     public var batteryMillivolts = 4012
+    /// `AT+CNUM`: the SIM's own number (a number reserved for fiction). An SMS sent to it comes back
+    /// as a received one.
+    public var subscriberNumber = "+15555550100"
+    /// `AT+CSCA?`: the SMS service centre the SIM names.
+    public var serviceCentre = "+15555550199"
+    /// Where the cell and the GNSS receiver say the module is (`AT+CLBS`, `AT+CIPGSMLOC`,
+    /// `AT+CGNSINF`), in decimal degrees north.
+    public var latitude = 48.858370
+    /// The same position's longitude, in decimal degrees east.
+    public var longitude = 2.294481
 
     public init() {}
 }

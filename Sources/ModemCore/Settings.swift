@@ -29,6 +29,16 @@ public struct Settings: Equatable, Sendable {
     public var transparent = false
     /// `AT+CIPCCFG`: retries, wait time, send size, escape enabled, rx mode, rx size, rx timer.
     public var transparentConfiguration = [5, 2, 1024, 1, 0, 1460, 50]
+    /// `AT+CNMI`: `<mode>,<mt>,<bm>,<ds>,<bfr>`; `<mt>` 1 announces a stored SMS with `+CMTI`,
+    /// 2 and 3 show it with `+CMT` instead of storing it.
+    public var messageIndications = [2, 1, 0, 0, 0]
+    /// `AT+CSMP`: `<fo>,<vp>,<pid>,<dcs>` of text-mode messages.
+    public var messageParameters = [17, 167, 0, 0]
+    /// `AT+CSCA`: the service centre the host set; `nil`: the SIM's (``ModemIdentity/serviceCentre``).
+    public var serviceCentre: String?
+    /// `AT+CNTP="<server>",<tz>`: the NTP server and the time zone (quarter hours) it applies.
+    public var timeServer = ""
+    public var timeServerZone = 0
     /// Settings that only need to be read back (`AT+IPR`, `AT+IFC`, `AT+CLTS`, …), by command name.
     public var misc: [String: Int] = [:]
 

@@ -10,6 +10,11 @@ extension Modem {
         if let outcome = executeData(command) { return outcome }
         if let outcome = executeBearer(command) { return outcome }
         if let outcome = executeTransparent(command) { return outcome }
+        if let outcome = executeMessage(command) { return outcome }
+        if let outcome = executeCall(command) { return outcome }
+        if let outcome = executeService(command) { return outcome }
+        if let outcome = executeHTTP(command) { return outcome }
+        if let outcome = executeGNSS(command) { return outcome }
         return .error(nil)
     }
 }

@@ -22,7 +22,7 @@ extension Modem {
             guard command.form == .execute, value == 0 else { return .error(nil) }
             profile = SavedProfile(baudRate: settings.misc["+IPR"] ?? 0, networkTime: settings.misc["+CLTS"] == 1)
             return .ok
-        case "Q", "X", "&C", "&D", "&V", "H":
+        case "Q", "X", "&C", "&D", "&V":
             return command.form == .execute ? .ok : .error(nil)
         case "I":
             guard command.form == .execute, value == 0 else { return .error(nil) }
@@ -197,28 +197,13 @@ extension Modem {
             return pairSetting(command, first: 0...2, second: 0...2, omittedSecond: 0, initial: 0)
         case "+ICF":
             return pairSetting(command, first: 1...6, second: 0...3, omittedSecond: 3, initial: 33)
-        case "+CLTS", "+CNETLIGHT", "+CBATCHK", "+CLIP", "+CMGF", "+CMGHEX", "+CIPSSL", "+CSGS":
-            return flagSetting(command, range: 0...1, current: settings.misc[command.name] ?? 0) { $0.settings.misc[command.name] = $1 }
+        case "+CLTS", "+CNETLIGHT", "+CBATCHK", "+CLIP", "+CMGF", "+CMGHEX", "+CSGS":
+            return storedSetting(command, range: 0...1, initial: 0)
         case "+CSCLK":
-            return flagSetting(command, range: 0...2, current: settings.misc[command.name] ?? 0) { $0.settings.misc[command.name] = $1 }
+            return storedSetting(command, range: 0...2, initial: 0)
         case "+CSCS":
             let sets = ["GSM", "HEX", "IRA", "PCCP", "PCDN", "UCS2", "8859-1"]
-            switch command.form {
-            case .read:
-                info("+CSCS: \"\(settings.characterSet)\"")
-                return .ok
-            case .test:
-                info("+CSCS: (" + sets.map { "\"\($0)\"" }.joined(separator: ",") + ")")
-                return .ok
-            case .write(let arguments):
-                guard arguments.count == 1, let name = arguments[0].text?.uppercased(), sets.contains(name) else {
-                    return .error(nil)
-                }
-                settings.characterSet = name
-                return .ok
-            case .execute:
-                return .error(nil)
-            }
+            return wordSetting(command, choices: sets, current: settings.characterSet) { $0.settings.characterSet = $1 }
         case "+CGDCONT", "+CGACT":
             // PDP context definitions for the packet domain; the TCP/IP application uses AT+CSTT's APN.
             switch command.form {
@@ -250,6 +235,29 @@ extension Modem {
         let value = settings.misc[command.name] ?? initial
         let ranges = [first, second].map { "(\($0.lowerBound)-\($0.upperBound))" }.joined(separator: ",")
         return listSetting(command, current: "\(value / 10),\(value % 10)", test: "\(command.name): \(ranges)")
+    }
+
+    /// A setting that is one word of `choices` (`AT+CSCS="GSM"`, `AT+CGNSSEQ="RMC"`), quoted in
+    /// its read and test forms, taken in any case.
+    mutating func wordSetting(
+        _ command: ATCommand, choices: [String], current: String, set: (inout Modem, String) -> Void
+    ) -> CommandOutcome {
+        switch command.form {
+        case .read:
+            info("\(command.name): \"\(current)\"")
+            return .ok
+        case .test:
+            info("\(command.name): (" + choices.map { "\"\($0)\"" }.joined(separator: ",") + ")")
+            return .ok
+        case .write(let arguments):
+            guard arguments.count == 1, let word = arguments[0].text?.uppercased(), choices.contains(word) else {
+                return .error(nil)
+            }
+            set(&self, word)
+            return .ok
+        case .execute:
+            return .error(nil)
+        }
     }
 
     private mutating func listSetting(_ command: ATCommand, current: String, test: String) -> CommandOutcome {

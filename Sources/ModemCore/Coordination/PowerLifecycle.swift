@@ -14,6 +14,9 @@ extension Modem {
         interpreter.reset(maximumLineLength: configuration.maximumLineLength)
         radio.reboot(signalQuality: configuration.identity.signalQuality)
         bearers.reset(actions: &output.actions)
+        _ = call.end(actions: &output.actions)
+        http = HTTPSession()
+        gnss = GNSSReceiver()
         clockSynchronized = false
         let steps = power.powerOn(configuration.powerUp, actions: &output.actions)
         for step in steps { powerUpStep(step) }
@@ -65,6 +68,7 @@ extension Modem {
         } else {
             // The radio is off: the PDP context and every open AT+SAPBR bearer go down.
             if context.isActiveOrActivating { contextLost(announce: true) } else { bearersLost() }
+            releaseCall()
             emitURC(.simStatus("NOT READY"))
             registrationChanged()
             // A SIM900 answers OK first and prints them afterwards (TinyGSM #60).

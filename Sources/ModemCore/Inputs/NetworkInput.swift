@@ -24,7 +24,12 @@ extension Modem {
             pingCompleted(query: query, address: address, roundTrips: roundTrips)
         case .registrationChanged(let available):
             guard radio.setNetworkAvailable(available) else { break }
-            if radio.registered { registered() } else { registrationChanged() }
+            if radio.registered {
+                registered()
+            } else {
+                releaseCall()
+                registrationChanged()
+            }
         case .signalChanged(let rssi):
             radio.setSignal(rssi: rssi)
         }
@@ -41,6 +46,8 @@ extension Modem {
         case .ping(let query): pingTimedOut(query: query)
         case .escapeGuard: escapeGuardElapsed()
         case .powerUp: powerUpTimerFired()
+        case .callUnanswered: callUnanswered()
+        case .httpData: httpDataTimedOut()
         case .response:
             if case .awaitingResponse(let text) = interpreter.activity { complete(with: .final(text)) }
         }

@@ -49,9 +49,18 @@ extension Modem {
         case .lineTooLong:
             fail(nil)
         case .data:
-            dataReceived(interpreter.frameBytes)
+            switch interpreter.activity {
+            case .composingMessage(let destination, let length):
+                messageComposed(interpreter.frameBytes, destination: destination, pduLength: length)
+            case .downloadingHTTPData: httpDataReceived(interpreter.frameBytes)
+            default: dataReceived(interpreter.frameBytes)
+            }
         case .dataCancelled:
-            sendCancelled()
+            if case .composingMessage = interpreter.activity {
+                complete(with: .noResult)
+            } else {
+                sendCancelled()
+            }
         }
     }
 
@@ -73,6 +82,12 @@ extension Modem {
                 info(text)
             case .noResult:
                 continue
+            case .result(let code):
+                settings.formatter.appendResult(code, to: &output.serial)
+                return
+            case .messageError(let code):
+                failMessage(code)
+                return
             case .error(let error):
                 fail(error)
                 return
@@ -95,6 +110,12 @@ extension Modem {
             info(text)
         case .noResult, .waiting:
             break
+        case .result(let code):
+            rest = []
+            settings.formatter.appendResult(code, to: &output.serial)
+        case .messageError(let code):
+            rest = []
+            failMessage(code)
         case .error(let error):
             rest = []
             fail(error)

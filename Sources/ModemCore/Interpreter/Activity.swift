@@ -8,6 +8,11 @@ enum CommandOutcome: Equatable {
     case final(String)
     /// Succeeded with no final result code (`AT+CIFSR`).
     case noResult
+    /// Ended with a V.250 result code other than `OK` (`NO CARRIER` for `ATA` without a call).
+    case result(ResultCode)
+    /// Failed with an SMS error: `+CMS ERROR: <n>` under `AT+CMEE=1/2`, else `ERROR` (SIM800 manual
+    /// §4.1, 3GPP TS 27.005 §3.2.5).
+    case messageError(Int)
     /// Failed: `ERROR`, or `+CME ERROR: <error>` under `AT+CMEE`.
     case error(MobileEquipmentError?)
     /// Waits for the network, a timer or data; the modem takes no other command meanwhile.
@@ -37,6 +42,13 @@ enum Activity: Equatable, Sendable {
     case awaitingSent(link: Int, connection: ConnectionID, through: UInt64)
     /// Transparent mode: host bytes go to link 0.
     case dataMode
+    /// `AT+CMGS`'s text (or PDU) is being typed, up to Ctrl-Z; `destination` in text mode, the
+    /// PDU's length in PDU mode.
+    case composingMessage(destination: String?, pduLength: Int)
+    /// `AT+HTTPDATA`'s `DOWNLOAD` phase: the request body, of a fixed length.
+    case downloadingHTTPData
+    /// `ATD…;` with `AT+COLP=1`: `OK` waits for the called party to answer.
+    case dialling
     /// A command's work is done; its final text follows when ``ModemTimer/response`` fires.
     case awaitingResponse(String)
 
@@ -44,8 +56,10 @@ enum Activity: Equatable, Sendable {
     /// Whether host input is queued rather than read (the data phases read it).
     var isWaiting: Bool {
         switch self {
-        case .activatingContext, .openingBearer, .pinging, .awaitingResponse, .awaitingSendRoom, .awaitingSent: true
-        case .idle, .sending, .dataMode: false
+        case .activatingContext, .openingBearer, .pinging, .awaitingResponse, .awaitingSendRoom, .awaitingSent,
+            .dialling:
+            true
+        case .idle, .sending, .dataMode, .composingMessage, .downloadingHTTPData: false
         }
     }
     /// Whether a send waits on the network to take data (whose progress may depend on the host
@@ -53,7 +67,9 @@ enum Activity: Equatable, Sendable {
     var waitsOnNetworkForSend: Bool {
         switch self {
         case .awaitingSendRoom, .awaitingSent: true
-        case .idle, .activatingContext, .openingBearer, .pinging, .awaitingResponse, .sending, .dataMode: false
+        case .idle, .activatingContext, .openingBearer, .pinging, .awaitingResponse, .sending, .dataMode,
+            .composingMessage, .downloadingHTTPData, .dialling:
+            false
         }
     }
     /// The link and connection of a send waiting on the network.

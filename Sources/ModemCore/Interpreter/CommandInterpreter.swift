@@ -180,6 +180,11 @@ struct CommandInterpreter: Sendable {
         reader.beginData(phase)
     }
 
+    /// A data phase ends without its data (`AT+HTTPDATA`'s time limit passed): back to command lines.
+    mutating func cancelData() {
+        reader.cancelData()
+    }
+
     // MARK: Output
 
     /// An unsolicited result code: to the host now, or after the command in progress completes.
