@@ -198,7 +198,7 @@ struct SerialEndpoint: Sendable {
 /// The banner is followed by a FIN, and what the client sends is read and dropped until it closes
 /// too (or ``linger`` passes): closing with unread input would reset the connection, and a reset can
 /// destroy the banner before the client reads it.
-private final class BusyLineHandler: ChannelInboundHandler {
+final class BusyLineHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
