@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ModemEmulator
 
@@ -28,6 +29,12 @@ struct HostLineOptions: ParsableArguments {
     var kind: SerialEndpointKind {
         if let listen { return .listen(host: listen.address.host, port: listen.address.port) }
         return .pty(link: link)
+    }
+
+    /// Prints where the host finds its line as the first line on stdout: the PTY's path or `tcp://HOST:PORT`.
+    static func announce(_ address: SerialEndpointAddress) {
+        if case .tcp = address { print("tcp://\(address)") } else { print(address) }
+        fflush(nil)  // the address line must reach a pipe before anything else happens
     }
 
     /// Sends the log to stderr at `--log-level`; returns the command's logger.

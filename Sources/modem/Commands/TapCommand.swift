@@ -58,8 +58,7 @@ struct TapCommand: AsyncParsableCommand {
             }
         }
         let tap = try await Tap.start(module: descriptor, options: options, logger: logger)
-        print(tap.address)
-        fflush(nil)  // the address line must reach a pipe before anything else happens
+        HostLineOptions.announce(tap.address)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: TapService(tap: tap), successTerminationBehavior: .gracefullyShutdownGroup)],
