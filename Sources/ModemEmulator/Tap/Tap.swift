@@ -111,17 +111,26 @@ public final class Tap: Sendable {
     }
 }
 
-/// Runs a ``Tap`` under swift-service-lifecycle: until SIGINT/SIGTERM (graceful shutdown) or the
-/// module's line closing, then shuts it down.
+/// Runs a ``Tap`` under swift-service-lifecycle: starts it once SIGINT/SIGTERM are handled, runs
+/// until graceful shutdown or the module's line closing, then shuts it down (a SIGTERM just after the
+/// start still removes the `--link` symlink).
 public struct TapService: Service {
-    private let tap: Tap
+    private let start: @Sendable () async throws -> Tap
+    private let started: @Sendable (SerialEndpointAddress) -> Void
 
-    /// Wraps a started tap.
-    public init(tap: Tap) {
-        self.tap = tap
+    /// `start` starts the tap (``Tap/start(module:options:group:logger:)``); `started` is told where the
+    /// host finds its line.
+    public init(
+        start: @escaping @Sendable () async throws -> Tap,
+        started: @escaping @Sendable (SerialEndpointAddress) -> Void = { _ in }
+    ) {
+        self.start = start
+        self.started = started
     }
 
     public func run() async throws {
+        let tap = try await start()
+        started(tap.address)
         await cancelWhenGracefulShutdown {
             await tap.waitUntilModuleGone()
         }

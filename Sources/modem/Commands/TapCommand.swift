@@ -57,11 +57,15 @@ struct TapCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data((TraceText(record).description + "\n").utf8))
             }
         }
-        let tap = try await Tap.start(module: descriptor, options: options, logger: logger)
-        HostLineOptions.announce(tap.address)
+        let tapOptions = options
+        let service = TapService {
+            try await Tap.start(module: descriptor, options: tapOptions, logger: logger)
+        } started: { address in
+            HostLineOptions.announce(address)
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: TapService(tap: tap), successTerminationBehavior: .gracefullyShutdownGroup)],
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "modem.tap.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         try await group.run()
