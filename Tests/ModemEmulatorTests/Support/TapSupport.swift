@@ -80,10 +80,13 @@ final class RecordingSession: @unchecked Sendable {
         return reply
     }
 
-    /// Bring-up, `AT+CIPSTATUS`, a TCP connect to `port`, a send and its echo, the state, the close.
+    /// Bring-up, `AT+CIPSTATUS`, `AT+CIPHEAD=1`, a TCP connect to `port`, a send and its echo, the state, the close.
     func standardSession(port: Int) async throws {
         try await command("AT")
         try await command("AT+CIPSTATUS", until: "STATE: IP INITIAL\r\n")
+        // Received data with its `+IPD,<len>:` header: a step of its own in the trace (raw data without
+        // a header frames nothing until the next line end).
+        try await command("AT+CIPHEAD=1")
         try await command("AT+CSTT=\"internet\"")
         try await command("AT+CIICR")
         try await command("AT+CIFSR", until: "10.64.0.2\r\n")
@@ -91,7 +94,7 @@ final class RecordingSession: @unchecked Sendable {
         try await command("AT+CIPSEND=5", until: "> ")
         try await write("hello")
         try await expect("SEND OK\r\n")
-        try await expect("hello")
+        try await expect("+IPD,5:hello")
         try await command("AT+CIPSTATUS", until: "STATE: CONNECT OK\r\n")
         try await command("AT+CIPCLOSE", until: "CLOSE OK\r\n")
     }
