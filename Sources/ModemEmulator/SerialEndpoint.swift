@@ -72,34 +72,14 @@ struct SerialEndpoint: Sendable {
     private static func openPTY(
         for modem: VirtualModem, link linkPath: String?, lineGone: @escaping @Sendable () -> Void
     ) async throws -> SerialEndpoint {
-        let terminal = try PseudoTerminal.open()
-        let channel: any Channel
-        do {
-            channel = try await serialLine(for: modem, lineGone: lineGone)
-                .takingOwnershipOfDescriptor(inputOutput: terminal.master).get()
-        } catch {
-            Glibc.close(terminal.master)
-            Glibc.close(terminal.slave)
-            throw error
+        // The emulator holds the `--link` path's lock itself (Emulator.start), for every endpoint.
+        let line = try await HostLine.openPTY(
+            on: modem.eventLoop, link: linkPath, lockingLink: false, name: "serial line", logger: modem.logger
+        ) { channel in
+            try channel.pipeline.syncOperations.addHandler(SerialChannelHandler(modem: modem, onClose: lineGone))
+            return true
         }
-        var link: DeviceLink?
-        if let linkPath {
-            do {
-                link = try DeviceLink.create(at: linkPath, to: terminal.path)
-            } catch {
-                try? await channel.close()
-                Glibc.close(terminal.slave)
-                throw error
-            }
-        }
-        modem.logger.info("serial line on \(terminal.path)\(linkPath.map { " (link \($0))" } ?? "")")
-        let slave = terminal.slave
-        let linkToRemove = link
-        return SerialEndpoint(address: .pty(path: terminal.path)) {
-            try? await channel.close()
-            Glibc.close(slave)
-            linkToRemove?.remove()
-        }
+        return SerialEndpoint(address: line.address, close: line.close)
     }
 
     /// Whether `host` is a loopback name or address.

@@ -114,7 +114,8 @@ public final class VirtualModem: @unchecked Sendable {
         if configuration.tracePath != nil || debug {
             let log = logger
             do {
-                trace = try TraceWriter(path: configuration.tracePath, observer: debug ? { log.debug("\(TraceText($0))") } : nil)
+                let observer: ((TraceRecord) -> Void)? = debug ? { log.debug("\(TraceText($0))") } : nil
+                trace = try TraceWriter(path: configuration.tracePath, observer: observer)
             } catch {
                 throw .cannotOpen(error.path, errno: error.errno)
             }

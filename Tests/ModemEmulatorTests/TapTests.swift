@@ -50,7 +50,8 @@ struct TapTests {
     @Test func tinyGSMThroughTheTapReturnsWhatItReturnsDirectly() async throws {
         try await withServer(TestTCPServer.start()) { server in
             let direct = try await UntouchedEmulator.run(TinyGSMSequenceTests.echoOn) { emulator in
-                try await Self.tinyGSM(ModemSession(stream: try await ByteStream.openTerminal(emulator.path)), port: server.port)
+                let session = ModemSession(stream: try await ByteStream.openTerminal(emulator.path))
+                return try await Self.tinyGSM(session, port: server.port)
             }
             let tapped = try await UntouchedEmulator.run(TinyGSMSequenceTests.echoOn) { emulator in
                 let tap = try await HostLineProcess.start(["tap", "--device", emulator.path, "--pty"])

@@ -4,7 +4,8 @@ import Testing
 /// ``TraceReplay`` driven through its inputs: host bytes and the clock.
 struct TraceReplayTests {
     static func record(_ time: Int64, _ direction: TraceRecord.Direction, _ text: String) -> TraceRecord {
-        TraceRecord(time: time, direction: direction, kind: direction == .host ? .command : .result, bytes: Array(text.utf8))
+        TraceRecord(
+            time: time, direction: direction, kind: direction == .host ? .command : .result, bytes: Array(text.utf8))
     }
 
     /// A boot URC at 100 ms, `AT` at 1 s answered 20 ms later, a URC 500 ms after that.
@@ -35,7 +36,9 @@ struct TraceReplayTests {
             return
         }
         #expect(divergence.index == 1)
-        #expect(divergence.description == "divergence at record 1 (line 2): expected command \"AT\", received command \"AT+CSQ\"")
+        #expect(
+            divergence.description
+                == "divergence at record 1 (line 2): expected command \"AT\", received command \"AT+CSQ\"")
         #expect(
             replay.hostSent(Array("AT\r\n".utf8), at: 20)
                 == [.send(Array("\r\nOK\r\n".utf8)), .send(Array("\r\nCall Ready\r\n".utf8))])

@@ -24,7 +24,9 @@ struct HostLine: Sendable {
         attach: @escaping @Sendable (any Channel) throws -> Bool
     ) async throws -> HostLine {
         switch kind {
-        case .pty(let link): return try await openPTY(on: eventLoop, link: link, logger: logger, attach: attach)
+        case .pty(let link):
+            return try await openPTY(
+                on: eventLoop, link: link, lockingLink: true, name: "host line", logger: logger, attach: attach)
         case .listen(let host, let port):
             return try await listen(host: host, port: port, on: eventLoop, logger: logger, attach: attach)
         case .stdio, .none:
@@ -32,11 +34,14 @@ struct HostLine: Sendable {
         }
     }
 
-    private static func openPTY(
-        on eventLoop: any EventLoop, link linkPath: String?, logger: Logger,
+    /// A new PTY whose master `attach` is given; the slave path is the address. With `lockingLink`,
+    /// the `--link` path is taken with a ``PathLock`` for as long as the line is open.
+    static func openPTY(
+        on eventLoop: any EventLoop, link linkPath: String?, lockingLink: Bool, name: String, logger: Logger,
         attach: @escaping @Sendable (any Channel) throws -> Bool
     ) async throws -> HostLine {
-        let lock = try linkPath.map { path throws(EmulatorError) in try PathLock.acquire(path) }
+        let lock: PathLock? =
+            lockingLink ? try linkPath.map { path throws(EmulatorError) in try PathLock.acquire(path) } : nil
         let terminal: PseudoTerminal
         let channel: any Channel
         do {
@@ -67,7 +72,7 @@ struct HostLine: Sendable {
                 throw error
             }
         }
-        logger.info("host line on \(terminal.path)\(linkPath.map { " (link \($0))" } ?? "")")
+        logger.info("\(name) on \(terminal.path)\(linkPath.map { " (link \($0))" } ?? "")")
         let slave = terminal.slave
         let linkToRemove = link
         return HostLine(address: .pty(path: terminal.path)) {

@@ -85,8 +85,9 @@ public struct TraceReplay: Sendable {
         for step in decoder.host(bytes, at: now) {
             guard let expected = nextHostRecord else { continue }
             guard Self.matches(step, script[expected].record) else {
-                actions.append(
-                    .diverged(Divergence(index: script[expected].index, expected: script[expected].record, received: step)))
+                let divergence = Divergence(
+                    index: script[expected].index, expected: script[expected].record, received: step)
+                actions.append(.diverged(divergence))
                 continue
             }
             // What the module said before the recording's host spoke comes first, at once.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ModemEmulator
+import ServiceLifecycle
 
 /// The line `modem tap` and `modem replay` offer the host: `--pty [--link PATH]` or `--listen HOST:PORT`.
 struct HostLineOptions: ParsableArguments {
@@ -35,6 +36,16 @@ struct HostLineOptions: ParsableArguments {
     static func announce(_ address: SerialEndpointAddress) {
         if case .tcp = address { print("tcp://\(address)") } else { print(address) }
         fflush(nil)  // the address line must reach a pipe before anything else happens
+    }
+
+    /// Runs `service` until it ends or SIGINT/SIGTERM ends it gracefully; rethrows what it throws.
+    static func runUntilSignal(_ service: some Service) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "modem.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
+        try await group.run()
     }
 
     /// Sends the log to stderr at `--log-level`; returns the command's logger.

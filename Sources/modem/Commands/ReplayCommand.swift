@@ -27,7 +27,8 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @OptionGroup var line: HostLineOptions
 
-    @Option(help: ArgumentHelp("Play the recorded delays this many times faster; max plays them at once.", valueName: "x|max"))
+    @Option(
+        help: ArgumentHelp("Play the recorded delays this many times faster; max plays them at once.", valueName: "x|max"))
     var speed: ReplaySpeed = ReplaySpeed(factor: 1)
 
     @Option(help: "When the host sends something else: error (answer ERROR), ignore, or stop (exit 65).")
@@ -49,13 +50,8 @@ struct ReplayCommand: AsyncParsableCommand {
         } started: { address in
             HostLineOptions.announce(address)
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: Logger(label: "modem.replay.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         do {
-            try await group.run()
+            try await HostLineOptions.runUntilSignal(service)
         } catch is ReplayError {
             // The divergence was reported as it happened.
             throw CommandFailure(.dataError, "stopped at the first divergence (--on-divergence stop).")

@@ -63,11 +63,6 @@ struct TapCommand: AsyncParsableCommand {
         } started: { address in
             HostLineOptions.announce(address)
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: Logger(label: "modem.tap.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
-        try await group.run()
+        try await HostLineOptions.runUntilSignal(service)
     }
 }
