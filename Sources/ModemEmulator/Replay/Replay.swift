@@ -20,6 +20,7 @@ public struct ReplayOptions: Sendable {
     public var host: SerialEndpointKind = .pty(link: nil)
     /// Recorded delays are divided by it; `nil` plays without delay (`--speed max`).
     public var speed: Double? = 1
+    /// What to do when the host diverges from the recording (`--on-divergence`).
     public var onDivergence: OnDivergence = .error
     /// Told each divergence (the CLI prints it on stderr), on the replay's event loop.
     public var report: @Sendable (TraceReplay.Divergence) -> Void = { _ in }
@@ -33,6 +34,7 @@ public enum ReplayError: Error, CustomStringConvertible {
     /// The host diverged from the recording and the replay was told to stop (`--on-divergence stop`).
     case diverged(TraceReplay.Divergence)
 
+    /// The divergence's report.
     public var description: String {
         switch self {
         case .diverged(let divergence): "\(divergence)"
@@ -103,6 +105,7 @@ public struct ReplayService: Service {
         self.started = started
     }
 
+    /// Starts the replay, runs until graceful shutdown or a divergence that stops it, then shuts it down.
     public func run() async throws {
         let replay = try await start()
         started(replay.address)

@@ -128,6 +128,7 @@ public struct TapService: Service {
         self.started = started
     }
 
+    /// Starts the tap, runs until graceful shutdown or the module's line closing, then shuts it down.
     public func run() async throws {
         let tap = try await start()
         started(tap.address)

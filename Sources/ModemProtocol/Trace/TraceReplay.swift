@@ -29,6 +29,7 @@ public struct TraceReplay: Sendable {
         /// The step the host sent.
         public let received: TraceRecord
 
+        /// One line: `divergence at record 3 (line 4): expected command "AT", received command "AT+CSQ"`.
         public var description: String {
             "divergence at record \(index) (line \(index + 1)): expected \(Self.describe(expected)), "
                 + "received \(Self.describe(received))"

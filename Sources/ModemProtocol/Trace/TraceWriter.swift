@@ -16,9 +16,12 @@ import Darwin
 public final class TraceWriter {
     /// The trace file could not be opened for writing (`errno` says why).
     public struct OpenError: Error, CustomStringConvertible {
+        /// The file that could not be opened.
         public let path: String
+        /// Why (`errno` of `fopen`).
         public let errno: Int32
 
+        /// `cannot open PATH: REASON`.
         public var description: String { "cannot open \(path): \(String(cString: strerror(errno)))" }
     }
 
