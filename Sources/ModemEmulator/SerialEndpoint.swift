@@ -88,46 +88,21 @@ struct SerialEndpoint: Sendable {
     }
 
     private static func listen(host: String, port: Int, for modem: VirtualModem) async throws -> SerialEndpoint {
-        let address = SerialEndpointAddress.tcp(host: host, port: port).description
-        if !Self.isLoopback(host) {
-            modem.logger.warning(
-                "the serial line listens on \(host), which is not a loopback address: anyone who can reach it can drive the modem and open connections through it"
-            )
+        let naming = HostLine.Naming(
+            line: "serial line", client: "serial client",
+            exposure: "anyone who can reach it can drive the modem and open connections through it")
+        let line = try await HostLine.listen(
+            host: host, port: port, on: modem.eventLoop, naming: naming, modem: modem.index, logger: modem.logger
+        ) { child, peer in
+            // One host at a time, as on a real UART: a second client is told so and closed.
+            guard !modem.hasSerialHost else { return false }
+            try child.pipeline.syncOperations.addHandler(
+                SerialChannelHandler(modem: modem) {
+                    modem.logger.info("serial client \(peer) left; the modem keeps its state and links")
+                })
+            return true
         }
-        let server: any Channel
-        do {
-            server = try await ServerBootstrap(group: modem.eventLoop, childGroup: modem.eventLoop)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { child in
-                    child.eventLoop.makeCompletedFuture {
-                        let peer = child.remoteAddress.map { "\($0)" } ?? "?"
-                        // One host at a time, as on a real UART: a second client is told so and closed.
-                        guard !modem.hasSerialHost else {
-                            modem.logger.warning("serial client \(peer) refused: another host is attached")
-                            try child.pipeline.syncOperations.addHandler(BusyLineHandler())
-                            return
-                        }
-                        modem.logger.info("serial client \(peer) attached")
-                        try child.pipeline.syncOperations.addHandler(
-                            SerialChannelHandler(modem: modem) {
-                                modem.logger.info("serial client \(peer) left; the modem keeps its state and links")
-                            })
-                    }
-                }
-                .bind(host: host, port: port).get()
-        } catch let error as IOError {
-            throw EmulatorError.cannotListen(address: address, modem: modem.index, errno: error.errnoCode)
-        } catch is SocketAddressError {
-            throw EmulatorError.unknownHost(host)
-        } catch is SocketAddressError.UnknownHost {
-            throw EmulatorError.unknownHost(host)
-        }
-        let boundPort = server.localAddress?.port ?? port
-        modem.logger.info("serial line on tcp://\(SerialEndpointAddress.tcp(host: host, port: boundPort))")
-        return SerialEndpoint(address: .tcp(host: host, port: boundPort)) {
-            try? await server.close()
-        }
+        return SerialEndpoint(address: line.address, close: line.close)
     }
 
     private static func openStdio(

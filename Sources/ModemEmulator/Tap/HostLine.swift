@@ -28,7 +28,9 @@ struct HostLine: Sendable {
             return try await openPTY(
                 on: eventLoop, link: link, lockingLink: true, name: "host line", logger: logger, attach: attach)
         case .listen(let host, let port):
-            return try await listen(host: host, port: port, on: eventLoop, logger: logger, attach: attach)
+            return try await listen(host: host, port: port, on: eventLoop, logger: logger) { channel, _ in
+                try attach(channel)
+            }
         case .stdio, .none:
             throw EmulatorError.invalidOption("the host's line is a pseudo-terminal (--pty) or a TCP port (--listen)")
         }
@@ -83,13 +85,23 @@ struct HostLine: Sendable {
         }
     }
 
-    private static func listen(
-        host: String, port: Int, on eventLoop: any EventLoop, logger: Logger,
-        attach: @escaping @Sendable (any Channel) throws -> Bool
+    /// What the log calls the line, its clients, and the risk of a line on a public address.
+    struct Naming: Sendable {
+        var line = "host line"
+        var client = "host"
+        var exposure = "anyone who can reach it talks to the module"
+    }
+
+    /// A TCP port on `host` (port 0: a free one) taking one client at a time: `attach` is given each
+    /// client's channel and its address and returns `false` while another client is attached; the
+    /// new one is then told the line is busy and closed.
+    static func listen(
+        host: String, port: Int, on eventLoop: any EventLoop, naming: Naming = Naming(), modem: Int = 0,
+        logger: Logger, attach: @escaping @Sendable (any Channel, String) throws -> Bool
     ) async throws -> HostLine {
         let address = SerialEndpointAddress.tcp(host: host, port: port).description
         if !SerialEndpoint.isLoopback(host) {
-            logger.warning("the host line listens on \(host), which is not a loopback address")
+            logger.warning("the \(naming.line) listens on \(host), which is not a loopback address: \(naming.exposure)")
         }
         let server: any Channel
         do {
@@ -99,24 +111,24 @@ struct HostLine: Sendable {
                 .childChannelInitializer { child in
                     child.eventLoop.makeCompletedFuture {
                         let peer = child.remoteAddress.map { "\($0)" } ?? "?"
-                        guard try attach(child) else {
-                            logger.warning("host \(peer) refused: another host is attached")
+                        guard try attach(child, peer) else {
+                            logger.warning("\(naming.client) \(peer) refused: another host is attached")
                             try child.pipeline.syncOperations.addHandler(BusyLineHandler())
                             return
                         }
-                        logger.info("host \(peer) attached")
+                        logger.info("\(naming.client) \(peer) attached")
                     }
                 }
                 .bind(host: host, port: port).get()
         } catch let error as IOError {
-            throw EmulatorError.cannotListen(address: address, modem: 0, errno: error.errnoCode)
+            throw EmulatorError.cannotListen(address: address, modem: modem, errno: error.errnoCode)
         } catch is SocketAddressError {
             throw EmulatorError.unknownHost(host)
         } catch is SocketAddressError.UnknownHost {
             throw EmulatorError.unknownHost(host)
         }
         let boundPort = server.localAddress?.port ?? port
-        logger.info("host line on tcp://\(SerialEndpointAddress.tcp(host: host, port: boundPort))")
+        logger.info("\(naming.line) on tcp://\(SerialEndpointAddress.tcp(host: host, port: boundPort))")
         return HostLine(address: .tcp(host: host, port: boundPort)) {
             try? await server.close()
         }
