@@ -20,7 +20,7 @@ struct TapBackPressureTests {
         let (written, peak) = try await device.flood(commands, for: StoppedReaderMemoryTests.flood) {
             try tap.process.residentKiB()
         }
-        print("[TapBackPressureTests] \(written) bytes written through the tap, none read; VmRSS +\(peak - baseline) KiB")
+        print("[TapBackPressureTests] \(written) bytes written, none read; VmRSS +\(peak - baseline) KiB")
         #expect(peak - baseline < StoppedReaderMemoryTests.bound)
         // Two PTYs' buffers and a read or two in each program, not an ever-growing queue.
         #expect(written < 512 * 1024)
