@@ -87,7 +87,10 @@ nonisolated(unsafe) var tapFixture: TapFixture?
 /// their ratio measured in the same run (issue 15: the tap adds at most 1.2×).
 func tapBenchmarks() {
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, .custom("tap / direct p50 ×100", useScalingFactor: false)],
+        metrics: [
+            .wallClock, .custom("tap / direct p50 ×100", useScalingFactor: false),
+            .custom("direct p50 (µs)", useScalingFactor: false), .custom("tap p50 (µs)", useScalingFactor: false),
+        ],
         scalingFactor: .one, maxDuration: .seconds(5), maxIterations: 200)
     let setup: Benchmark.BenchmarkSetupHook = {
         if tapFixture == nil { tapFixture = try await TapFixture.start() }
@@ -111,8 +114,11 @@ func tapBenchmarks() {
             tapped.append(TapFixture.timed(fixture.tapHost))
         }
         benchmark.stopMeasurement()
-        let ratio = Double(tapped.sorted()[50]) / Double(direct.sorted()[50])
+        let (directMedian, tappedMedian) = (direct.sorted()[50], tapped.sorted()[50])
+        let ratio = Double(tappedMedian) / Double(directMedian)
         benchmark.measurement(.custom("tap / direct p50 ×100", useScalingFactor: false), Int((ratio * 100).rounded()))
+        benchmark.measurement(.custom("direct p50 (µs)", useScalingFactor: false), directMedian / 1000)
+        benchmark.measurement(.custom("tap p50 (µs)", useScalingFactor: false), tappedMedian / 1000)
     } setup: {
         try await setup()
     } teardown: {
