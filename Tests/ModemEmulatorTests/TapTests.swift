@@ -47,20 +47,29 @@ struct TapTests {
         }
     }
 
-    @Test func tinyGSMThroughTheTapReturnsWhatItReturnsDirectly() async throws {
+    @Test func tinyGSMThroughTheTapAndAgainstItsReplayReturnsWhatItReturnsDirectly() async throws {
         try await withServer(TestTCPServer.start()) { server in
             let direct = try await UntouchedEmulator.run(TinyGSMSequenceTests.echoOn) { emulator in
                 let session = ModemSession(stream: try await ByteStream.openTerminal(emulator.path))
                 return try await Self.tinyGSM(session, port: server.port)
             }
+            let trace = temporaryPath("tinygsm") + ".trace"
+            defer { unlink(trace) }
             let tapped = try await UntouchedEmulator.run(TinyGSMSequenceTests.echoOn) { emulator in
-                let tap = try await HostLineProcess.start(["tap", "--device", emulator.path, "--pty"])
+                let tap = try await HostLineProcess.start(["tap", "--device", emulator.path, "--pty", "--trace", trace])
                 defer { tap.process.process.terminate() }
                 return try await Self.tinyGSM(try await tap.session(), port: server.port)
             }
             #expect(direct.values.prefix(4) == ["true", "true", "10.64.0.2", "true"], "\(direct.values)")
             #expect(tapped.values == direct.values)
             #expect(tapped.log == direct.log)
+            // The same sequence against the replay of what the tap recorded.
+            let replay = try await HostLineProcess.start(["replay", trace, "--pty", "--speed", "max"])
+            let replayed = try await Self.tinyGSM(try await replay.session(), port: server.port)
+            #expect(try await replay.process.stop() == 0)
+            #expect(replayed.values == direct.values)
+            #expect(replayed.log == direct.log)
+            #expect(try await replay.process.stderr!.remainder() == "")
         }
     }
 
