@@ -8,8 +8,9 @@ import NIOCore
 ///
 /// Back-pressure (STYLE.md §2b): a side is read only while the other side is there and writable;
 /// otherwise its read is held and issued when the other side becomes writable again or a host
-/// attaches. While no host is attached the module is not read: its bytes wait in the device's
-/// buffer, as they would on a UART nobody reads. Used only on its event loop.
+/// attaches. While no host is attached (a `--listen` line without a client) the module is not
+/// read: its bytes wait in the device's buffer, as they would on a UART nobody reads. Used only on
+/// its event loop.
 final class TapRelay {
     private var module: TapSide?
     private var host: TapSide?
