@@ -49,11 +49,15 @@ public final class Replay: Sendable {
     /// Where the host finds its line.
     public let address: SerialEndpointAddress
     private let hostLine: HostLine
+    private let player: ReplayPlayer
     private let ended: AsyncStream<ReplayError>
 
-    private init(address: SerialEndpointAddress, hostLine: HostLine, ended: AsyncStream<ReplayError>) {
+    private init(
+        address: SerialEndpointAddress, hostLine: HostLine, player: ReplayPlayer, ended: AsyncStream<ReplayError>
+    ) {
         self.address = address
         self.hostLine = hostLine
+        self.player = player
         self.ended = ended
     }
 
@@ -75,7 +79,7 @@ public final class Replay: Sendable {
             return true
         }
         try await loop.submit { player.start() }.get()
-        return Replay(address: hostLine.address, hostLine: hostLine, ended: ended)
+        return Replay(address: hostLine.address, hostLine: hostLine, player: player, ended: ended)
     }
 
     /// Returns when the replay stopped at a divergence (``ReplayError``), or `nil` when cancelled.
@@ -84,8 +88,10 @@ public final class Replay: Sendable {
         return nil
     }
 
-    /// Closes the host's line (removing a `--link` symlink).
+    /// Stops playing and closes the host's line (removing a `--link` symlink).
     public func shutdown() async {
+        let player = self.player
+        try? await player.eventLoop.submit { player.stop() }.get()
         await hostLine.close()
     }
 }
@@ -121,7 +127,7 @@ public struct ReplayService: Service {
 final class ReplayPlayer {
     private var replay: TraceReplay
     private let options: ReplayOptions
-    private let eventLoop: any EventLoop
+    let eventLoop: any EventLoop
     private let stopped: (ReplayError) -> Void
     private var host: (any Channel)?
     private var timer: Scheduled<Void>?
@@ -143,6 +149,13 @@ final class ReplayPlayer {
 
     func start() {
         run(replay.start(at: now))
+    }
+
+    /// Cancels the next wake-up; nothing more is played.
+    func stop() {
+        timer?.cancel()
+        timer = nil
+        host = nil
     }
 
     func attach(_ channel: any Channel) {
