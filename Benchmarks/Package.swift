@@ -8,6 +8,7 @@ let package = Package(
     dependencies: [
         .package(name: "ModemKit", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -16,6 +17,9 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ModemProtocol", package: "ModemKit"),
                 .product(name: "ModemCore", package: "ModemKit"),
+                .product(name: "ModemEmulator", package: "ModemKit"),
+                .product(name: "ModemClient", package: "ModemKit"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/ModemBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -19,12 +19,25 @@ final class CommandEngineHandler: ChannelInboundHandler {
     private var lastSubscriber = 0
     private var isClosed = false
     private let logger: Logger
+    /// Records what crosses the line: what the client writes as `host`, what it reads as `module`.
+    private var trace: TraceWriter?
 
     init(logger: Logger) {
         self.logger = logger
     }
 
     // MARK: Called on the event loop by ModemClient
+
+    /// Records the session from now on in `trace` (docs/trace.md).
+    func record(in trace: TraceWriter) {
+        self.trace = trace
+    }
+
+    /// Ends the trace: what it holds of a partial step is written as `other`.
+    func stopRecording() {
+        trace?.close()
+        trace = nil
+    }
 
     func enqueue(_ request: ATRequest, promise: EventLoopPromise<ATReply>) {
         lastRequest += 1
@@ -62,6 +75,7 @@ final class CommandEngineHandler: ChannelInboundHandler {
         var buffer = unwrapInboundIn(data)
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         logger.trace("read", metadata: ["bytes": "\(String(decoding: bytes, as: UTF8.self).debugDescription)"])
+        trace?.module(bytes)
         var input = bytes[...]
         while let frame = decoder.next(&input) {
             run(machine.frameReceived(frame))
@@ -83,6 +97,7 @@ final class CommandEngineHandler: ChannelInboundHandler {
     private func closeDown() {
         guard !isClosed else { return }
         isClosed = true
+        stopRecording()
         run(machine.transportClosed())
         for timer in timers.values { timer.cancel() }
         timers.removeAll()
@@ -96,6 +111,7 @@ final class CommandEngineHandler: ChannelInboundHandler {
             case .write(let bytes):
                 guard let context else { continue }
                 logger.trace("write", metadata: ["bytes": "\(String(decoding: bytes, as: UTF8.self).debugDescription)"])
+                trace?.host(bytes)
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
             case .startTimer(let id, let duration):
                 guard let context else { continue }

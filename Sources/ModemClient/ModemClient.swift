@@ -24,18 +24,28 @@ public final class ModemClient: Sendable {
 
     /// Opens the serial device or TCP socket. Nothing is sent to the module yet; call ``probe()``
     /// to check that an AT modem answers.
+    ///
+    /// With `trace`, the client records its own session there in the trace format of `modem tap` and
+    /// `modem emulate --trace` (docs/trace.md): what it writes as `host`, what it reads as `module`,
+    /// each step decoded, until ``disconnect()``.
     public static func open(
         _ endpoint: ModemEndpoint,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "ModemClient")
+        logger: Logger = Logger(label: "ModemClient"),
+        trace: String? = nil
     ) async throws(ModemClientError) -> ModemClient {
         let channel = try await endpoint.openChannel(group: eventLoopGroup, logger: logger)
         let loop = channel.eventLoop
         do {
             let handler = try await loop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: CommandEngineHandler.self), eventLoop: loop)
+                let engine = try channel.pipeline.syncOperations.handler(type: CommandEngineHandler.self)
+                if let trace { engine.record(in: try TraceWriter(path: trace)) }
+                return NIOLoopBound(engine, eventLoop: loop)
             }.get()
             return ModemClient(endpoint: endpoint, channel: channel, handler: handler)
+        } catch let error as TraceWriter.OpenError {
+            channel.close(promise: nil)
+            throw .traceFile(path: error.path, reason: String(error.description.split(separator: ": ").last ?? ""))
         } catch {
             channel.close(promise: nil)
             throw .transportClosed
@@ -43,9 +53,11 @@ public final class ModemClient: Sendable {
     }
 
     /// Closes the serial device or socket; commands still waiting fail with ``ModemClientError/transportClosed``.
-    /// The module itself is left as it is.
+    /// The module itself is left as it is. A trace the client records is complete when this returns.
     public func disconnect() async {
         try? await channel.close()
+        let handler = self.handler
+        try? await channel.eventLoop.submit { handler.value.stopRecording() }.get()
     }
 
     // MARK: Commands

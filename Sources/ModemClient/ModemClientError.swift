@@ -42,6 +42,8 @@ public enum ModemClientError: Error, Equatable, Sendable {
     case connectionFailed(host: String, port: Int, reason: String)
     /// The serial device could not be configured.
     case deviceError(path: String, reason: String)
+    /// The trace file the client was asked to record its session in could not be opened.
+    case traceFile(path: String, reason: String)
     /// The data for `AT+CIPSEND=[<n>,]<length>` is not `expected` bytes long; nothing was sent.
     case sendDataLength(command: String, expected: Int, given: Int)
     /// The data for `AT+CIPSEND` without a length holds Ctrl-Z or ESC, which would end or cancel it
@@ -84,6 +86,8 @@ extension ModemClientError: CustomStringConvertible {
             return "Unsupported baud rate \(rate); use one of \(SerialPort.standardBaudRates.map(String.init).joined(separator: ", "))."
         case .connectionFailed(let host, let port, let reason):
             return Self.connectionFailure(host: host, port: port, reason: reason)
+        case .traceFile(let path, let reason):
+            return "Cannot record the session in \(path): \(reason)."
         case .deviceError(let path, let reason):
             return "Cannot configure \(path): \(reason)"
         case .sendDataLength(let command, let expected, let given):

@@ -72,34 +72,14 @@ struct SerialEndpoint: Sendable {
     private static func openPTY(
         for modem: VirtualModem, link linkPath: String?, lineGone: @escaping @Sendable () -> Void
     ) async throws -> SerialEndpoint {
-        let terminal = try PseudoTerminal.open()
-        let channel: any Channel
-        do {
-            channel = try await serialLine(for: modem, lineGone: lineGone)
-                .takingOwnershipOfDescriptor(inputOutput: terminal.master).get()
-        } catch {
-            Glibc.close(terminal.master)
-            Glibc.close(terminal.slave)
-            throw error
+        // The emulator holds the `--link` path's lock itself (Emulator.start), for every endpoint.
+        let line = try await HostLine.openPTY(
+            on: modem.eventLoop, link: linkPath, lockingLink: false, name: "serial line", logger: modem.logger
+        ) { channel in
+            try channel.pipeline.syncOperations.addHandler(SerialChannelHandler(modem: modem, onClose: lineGone))
+            return true
         }
-        var link: DeviceLink?
-        if let linkPath {
-            do {
-                link = try DeviceLink.create(at: linkPath, to: terminal.path)
-            } catch {
-                try? await channel.close()
-                Glibc.close(terminal.slave)
-                throw error
-            }
-        }
-        modem.logger.info("serial line on \(terminal.path)\(linkPath.map { " (link \($0))" } ?? "")")
-        let slave = terminal.slave
-        let linkToRemove = link
-        return SerialEndpoint(address: .pty(path: terminal.path)) {
-            try? await channel.close()
-            Glibc.close(slave)
-            linkToRemove?.remove()
-        }
+        return SerialEndpoint(address: line.address, close: line.close)
     }
 
     /// Whether `host` is a loopback name or address.
@@ -108,46 +88,21 @@ struct SerialEndpoint: Sendable {
     }
 
     private static func listen(host: String, port: Int, for modem: VirtualModem) async throws -> SerialEndpoint {
-        let address = SerialEndpointAddress.tcp(host: host, port: port).description
-        if !Self.isLoopback(host) {
-            modem.logger.warning(
-                "the serial line listens on \(host), which is not a loopback address: anyone who can reach it can drive the modem and open connections through it"
-            )
+        let naming = HostLine.Naming(
+            line: "serial line", client: "serial client",
+            exposure: "anyone who can reach it can drive the modem and open connections through it")
+        let line = try await HostLine.listen(
+            host: host, port: port, on: modem.eventLoop, naming: naming, modem: modem.index, logger: modem.logger
+        ) { child, peer in
+            // One host at a time, as on a real UART: a second client is told so and closed.
+            guard !modem.hasSerialHost else { return false }
+            try child.pipeline.syncOperations.addHandler(
+                SerialChannelHandler(modem: modem) {
+                    modem.logger.info("serial client \(peer) left; the modem keeps its state and links")
+                })
+            return true
         }
-        let server: any Channel
-        do {
-            server = try await ServerBootstrap(group: modem.eventLoop, childGroup: modem.eventLoop)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { child in
-                    child.eventLoop.makeCompletedFuture {
-                        let peer = child.remoteAddress.map { "\($0)" } ?? "?"
-                        // One host at a time, as on a real UART: a second client is told so and closed.
-                        guard !modem.hasSerialHost else {
-                            modem.logger.warning("serial client \(peer) refused: another host is attached")
-                            try child.pipeline.syncOperations.addHandler(BusyLineHandler())
-                            return
-                        }
-                        modem.logger.info("serial client \(peer) attached")
-                        try child.pipeline.syncOperations.addHandler(
-                            SerialChannelHandler(modem: modem) {
-                                modem.logger.info("serial client \(peer) left; the modem keeps its state and links")
-                            })
-                    }
-                }
-                .bind(host: host, port: port).get()
-        } catch let error as IOError {
-            throw EmulatorError.cannotListen(address: address, modem: modem.index, errno: error.errnoCode)
-        } catch is SocketAddressError {
-            throw EmulatorError.unknownHost(host)
-        } catch is SocketAddressError.UnknownHost {
-            throw EmulatorError.unknownHost(host)
-        }
-        let boundPort = server.localAddress?.port ?? port
-        modem.logger.info("serial line on tcp://\(SerialEndpointAddress.tcp(host: host, port: boundPort))")
-        return SerialEndpoint(address: .tcp(host: host, port: boundPort)) {
-            try? await server.close()
-        }
+        return SerialEndpoint(address: line.address, close: line.close)
     }
 
     private static func openStdio(
@@ -198,7 +153,7 @@ struct SerialEndpoint: Sendable {
 /// The banner is followed by a FIN, and what the client sends is read and dropped until it closes
 /// too (or ``linger`` passes): closing with unread input would reset the connection, and a reset can
 /// destroy the banner before the client reads it.
-private final class BusyLineHandler: ChannelInboundHandler {
+final class BusyLineHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 

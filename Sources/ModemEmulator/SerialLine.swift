@@ -1,4 +1,5 @@
 import NIOCore
+import ModemProtocol
 
 /// The modem's side of the serial line: the channel of whatever host is attached (PTY master,
 /// TCP client, stdio), optional UART pacing, the trace, and the back-pressure signal.
@@ -13,7 +14,7 @@ final class SerialLine {
     private let eventLoop: any EventLoop
     private let bytesPerSecond: Double?
     private let limit: Int
-    let trace: TraceFile?
+    let trace: TraceWriter?
     private var paced = ByteBuffer()
     private var pacer: RepeatedTask?
     private var credit = 0.0
@@ -24,7 +25,7 @@ final class SerialLine {
     static let tick = TimeAmount.milliseconds(10)
     static let compactAfter = 64 * 1024
 
-    init(eventLoop: any EventLoop, baudRate: Int?, limit: Int, trace: TraceFile?) {
+    init(eventLoop: any EventLoop, baudRate: Int?, limit: Int, trace: TraceWriter?) {
         self.eventLoop = eventLoop
         self.bytesPerSecond = baudRate.map { Double($0) / 10 }
         self.limit = limit

@@ -109,11 +109,16 @@ public final class VirtualModem: @unchecked Sendable {
         logger[metadataKey: "modem"] = "\(index)"
         self.logger = logger
         // The trace file, and at debug level the same decoded conversation in the log.
-        var trace: TraceFile?
+        var trace: TraceWriter?
         let debug = logger.logLevel <= .debug
         if configuration.tracePath != nil || debug {
             let log = logger
-            trace = try TraceFile(path: configuration.tracePath, observer: debug ? { log.debug("\(TraceText($0))") } : nil)
+            do {
+                let observer: ((TraceRecord) -> Void)? = debug ? { log.debug("\(TraceText($0))") } : nil
+                trace = try TraceWriter(path: configuration.tracePath, observer: observer)
+            } catch {
+                throw .cannotOpen(error.path, errno: error.errno)
+            }
         }
         self.serial = SerialLine(
             eventLoop: eventLoop, baudRate: configuration.baudRate, limit: configuration.serialOutputLimit,

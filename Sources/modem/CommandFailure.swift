@@ -60,7 +60,7 @@ struct CommandFailure: Error, CustomStringConvertible {
         case .timeout, .noAnswer, .deviceNotFound, .deviceBusy, .permissionDenied, .connectionFailed: .unavailable
         case .unexpectedReply, .notAModem: .dataError
         case .notATerminal, .unsupportedBaudRate, .sendDataLength, .sendDataNotTerminable: .usage
-        case .transportClosed, .deviceError: .ioError
+        case .transportClosed, .deviceError, .traceFile: .ioError
         }
     }
 }

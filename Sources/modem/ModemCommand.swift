@@ -9,7 +9,7 @@ struct ModemCommand: AsyncParsableCommand {
         abstract: "A virtual SIM800-class GPRS modem, and a driver for real ones.",
         subcommands: [
             EmulateCommand.self, ControlCommand.self, StatusCommand.self, ATCommandLine.self, WatchCommand.self,
-            TraceCommand.self,
+            TraceCommand.self, TapCommand.self, ReplayCommand.self,
         ]
     )
 }

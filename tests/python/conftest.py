@@ -40,3 +40,34 @@ def emulator():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def start_line(args: list[str]) -> tuple[subprocess.Popen, str]:
+    """Starts `modem <args>` (tap, replay), which prints the host's line first; returns it and the path."""
+    process = subprocess.Popen([modem_binary(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    path = process.stdout.readline().strip()
+    assert path.startswith("/dev/"), f"modem {args[0]} printed {path!r}: {process.stderr.read() if not path else ''}"
+    return process, path
+
+
+def stop(process: subprocess.Popen) -> str:
+    """SIGTERM, then everything the process wrote on stderr; it must exit 0."""
+    process.terminate()
+    _, error = process.communicate(timeout=10)
+    assert process.returncode == 0, error
+    return error
+
+
+@pytest.fixture
+def tap(tmp_path):
+    """`modem tap --pty --trace` in front of an emulator of its own; yields (host path, trace path)."""
+    trace = tmp_path / "driver.trace"
+    module, device = start_line(["emulate", "--pty", "--log-level", "warning", *extra_emulate_args()])
+    try:
+        process, path = start_line(["tap", "--device", device, "--pty", "--trace", str(trace)])
+        try:
+            yield path, trace
+        finally:
+            stop(process)
+    finally:
+        stop(module)

@@ -59,6 +59,7 @@ let benchmarks: @Sendable () -> Void = {
         scalingFactor: .kilo,
         maxDuration: .seconds(3)
     )
+    tapBenchmarks()
 
     Benchmark("Baseline: split a 6-link status reply into lines") { benchmark in
         for _ in benchmark.scaledIterations {

@@ -56,24 +56,8 @@ struct TraceShowCommand: ParsableCommand {
     }
 
     func run() throws {
-        let text: String
-        if file == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        } else {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CommandFailure(.ioError, "Cannot read \(file).")
-            }
-            text = String(decoding: data, as: UTF8.self)
-        }
-        let decoder = JSONDecoder()
         var view = ConversationView(slowAfter: Int64(slow * 1000))
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            let record: TraceRecord
-            do {
-                record = try decoder.decode(TraceRecord.self, from: Data(line.utf8))
-            } catch {
-                throw CommandFailure(.dataError, "\(file), line \(index + 1): not a trace record (docs/trace.md).")
-            }
+        for record in try TraceFile.records(file) {
             let shown = view.step(record)
             guard selects(record) else { continue }
             print(json ? String(record.jsonLine.dropLast()) : shown)
@@ -86,6 +70,34 @@ struct TraceShowCommand: ParsableCommand {
         if let from, Double(record.time) < from * 1000 { return false }
         if let to, Double(record.time) > to * 1000 { return false }
         return true
+    }
+}
+
+/// Reading a trace file for the CLI.
+enum TraceFile {
+    /// The records of `file` ('-': standard input); a line that is not a record is a failure (65)
+    /// naming the line, an unreadable file one of 74.
+    static func records(_ file: String) throws -> [TraceRecord] {
+        let text: String
+        if file == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        } else {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CommandFailure(.ioError, "Cannot read \(file).")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        let decoder = JSONDecoder()
+        var records: [TraceRecord] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.isEmpty {
+            do {
+                records.append(try decoder.decode(TraceRecord.self, from: Data(line.utf8)))
+            } catch {
+                throw CommandFailure(.dataError, "\(file), line \(index + 1): not a trace record (docs/trace.md).")
+            }
+        }
+        return records
     }
 }
 

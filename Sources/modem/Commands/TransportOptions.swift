@@ -15,6 +15,12 @@ struct TransportOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Raw TCP endpoint (ser2net, modem emulate --listen); IPv6 in brackets.", valueName: "host:port"))
     var tcp: HostPort?
 
+    @Option(
+        help: ArgumentHelp(
+            "Record this session: what was written and read, decoded, every byte kept (docs/trace.md).",
+            valueName: "file"))
+    var trace: String?
+
     func validate() throws {
         switch (device, tcp) {
         case (nil, nil): throw ValidationError("Give --device PATH or --tcp HOST:PORT.")
@@ -36,7 +42,7 @@ struct TransportOptions: ParsableArguments {
     /// Opens the transport and checks that a modem answers; a failure is a ``CommandFailure``.
     func openClient() async throws -> ModemClient {
         do {
-            let client = try await ModemClient.open(endpoint)
+            let client = try await ModemClient.open(endpoint, trace: trace)
             do {
                 try await client.probe()
             } catch {
