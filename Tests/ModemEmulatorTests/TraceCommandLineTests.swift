@@ -78,4 +78,26 @@ struct TraceCommandLineTests {
         #expect(log.contains("← +CSQ: 20,0"), "\(log)")
         await host.stream.close()
     }
+
+    /// `--log-format json`: one JSON object a line, the conversation's steps among them.
+    @Test func jsonLog() async throws {
+        let link = temporaryPath("json-log-tty")
+        let process = try await ModemProcess.start([
+            "emulate", "--pty", "--link", link, "--log-level", "debug", "--log-format", "json",
+        ])
+        defer { process.process.terminate() }
+        _ = try await process.stdout!.read(until: "\n")
+        let host = ModemSession(stream: try await ByteStream.openTerminal(link))
+        try await host.command("AT+CSQ")
+        let log = try await process.stderr!.read(until: "← OK")
+        let rest = try await process.stderr!.read(until: "\n")
+        let objects = try (log + rest).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(objects.allSatisfy { $0["time"] is String && $0["level"] is String && $0["label"] is String })
+        let steps = objects.filter { $0["level"] as? String == "debug" }.compactMap { $0["message"] as? String }
+        #expect(steps.contains { $0.hasSuffix("→ AT+CSQ") }, "\(steps)")
+        #expect(objects.contains { ($0["metadata"] as? [String: String])?["modem"] == "0" })
+        await host.stream.close()
+    }
 }

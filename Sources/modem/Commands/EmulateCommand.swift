@@ -77,6 +77,9 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: LogLevel = "info"
 
+    @Option(help: "How the log is written to stderr: text, or json (one object a line).")
+    var logFormat: LogFormat = .text
+
     @Option(help: ArgumentHelp("Record the serial conversation, decoded, every byte kept (docs/trace.md).", valueName: "file"))
     var trace: String?
 
@@ -142,12 +145,7 @@ struct EmulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = logLevel.value
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logFormat.bootstrap(level: logLevel.value)
         let logger = Logger(label: "modem.emulate")
         let emulator = try Emulator(options: try options(), logger: logger)
         let printPath = pty

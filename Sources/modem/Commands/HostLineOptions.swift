@@ -22,6 +22,9 @@ struct HostLineOptions: ParsableArguments {
     @Option(help: "trace, debug, info, notice, warning, error or critical (the log goes to stderr).")
     var logLevel: LogLevel = "warning"
 
+    @Option(help: "How the log is written to stderr: text, or json (one object a line).")
+    var logFormat: LogFormat = .text
+
     func validate() throws {
         guard pty != (listen != nil) else { throw ValidationError("Give exactly one of --pty or --listen HOST:PORT.") }
         if link != nil, !pty { throw ValidationError("--link works with --pty only.") }
@@ -50,12 +53,7 @@ struct HostLineOptions: ParsableArguments {
 
     /// Sends the log to stderr at `--log-level`; returns the command's logger.
     func logger(label: String) -> Logger {
-        let level = logLevel.value
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logFormat.bootstrap(level: logLevel.value)
         return Logger(label: label)
     }
 }
