@@ -42,7 +42,10 @@ public struct Modem: Sendable {
     public var reportsCommandLines = false
 
     /// The network's current local time, which the module takes at registration with
-    /// `AT+CLTS=1`; `nil` (the default): a network that sends none.
+    /// `AT+CLTS=1` (and `AT+CNTP`); `nil` (the default): a network that sends none. The one input
+    /// the core reads rather than receives: the clock, SMS time stamps and location replies need
+    /// the time synchronously, so the runtime injects it (the emulator: this machine's local time;
+    /// tests: a fixed time).
     public var networkClock: (@Sendable () -> NetworkTime)?
 
     /// Number of links in multi-connection mode (SIM800: 0–5, SIM900: 0–7).

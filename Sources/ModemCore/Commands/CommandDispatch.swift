@@ -22,7 +22,9 @@ extension Modem {
 /// Commands that need the SIM, or the SMS service, during a power-up (real logs: `AT+CPIN?` gets
 /// `ERROR` or `+CME ERROR: SIM busy` until `+CPIN: READY`, `AT+CMGF=1` gets `ERROR` until `SMS Ready`).
 extension Modem {
-    static let simCommands: Set<String> = ["+CPIN", "+CIMI", "+CCID", "+CNUM", "+CPBS", "+CPBR", "+CPBW", "+CPBF", "+CSCA"]
+    static let simCommands: Set<String> = [
+        "+CPIN", "+CIMI", "+CCID", "+CNUM", "+CPBS", "+CPBR", "+CPBW", "+CPBF", "+CSCA",
+    ]
     static let smsCommands: Set<String> = [
         "+CMGF", "+CMGS", "+CMGR", "+CMGL", "+CMGD", "+CMGDA", "+CMGW", "+CMSS", "+CPMS", "+CNMI", "+CSMP", "+CSDH",
     ]
