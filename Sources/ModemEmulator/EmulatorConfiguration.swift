@@ -21,7 +21,7 @@ public struct EmulatorConfiguration: Sendable {
     public var serverBindHost = "127.0.0.1"
     /// Pace output to the host at a UART's rate (10 bits per byte); `nil` writes as fast as the host reads.
     public var baudRate: Int?
-    /// A file that records every serial byte in both directions (see ``ByteTrace``).
+    /// A file that records the serial conversation, decoded, every byte kept (docs/trace.md).
     public var tracePath: String?
     /// Most bytes of serial output queued while the host does not read; above it every link stops
     /// reading its socket until the host catches up.
