@@ -12,22 +12,27 @@ import ModemProtocol
 final class SerialLine {
     private(set) var channel: (any Channel)?
     private let eventLoop: any EventLoop
-    private let bytesPerSecond: Double?
+    /// How long one byte (10 bits) occupies a UART at the paced rate, in ns; `nil` unpaced.
+    private let byteNanoseconds: Int64?
     private let limit: Int
     let trace: TraceWriter?
     private var paced = ByteBuffer()
-    private var pacer: RepeatedTask?
-    private var credit = 0.0
+    /// The next slice's delivery, while paced bytes wait.
+    private var pacer: Scheduled<Void>?
+    /// When the paced line has sent everything handed to it so far.
+    private var lineFreeAt = NIODeadline.uptimeNanoseconds(0)
     /// Called with the new value when ``isBlocked`` changes.
     var blockedChanged: (Bool) -> Void = { _ in }
     private(set) var isBlocked = true
 
-    static let tick = TimeAmount.milliseconds(10)
+    /// Paced bytes go out in slices of about this long on the wire, each when its last byte would
+    /// have arrived on a real UART: never earlier than a UART delivers them, at most 1 ms later.
+    static let slice: Int64 = 1_000_000
     static let compactAfter = 64 * 1024
 
     init(eventLoop: any EventLoop, baudRate: Int?, limit: Int, trace: TraceWriter?) {
         self.eventLoop = eventLoop
-        self.bytesPerSecond = baudRate.map { Double($0) / 10 }
+        self.byteNanoseconds = baudRate.map { max(1, 10_000_000_000 / Int64($0)) }
         self.limit = limit
         self.trace = trace
     }
@@ -54,7 +59,7 @@ final class SerialLine {
     func write(_ bytes: [UInt8]) {
         guard let channel, !bytes.isEmpty else { return }
         trace?.module(bytes)
-        if bytesPerSecond == nil {
+        if byteNanoseconds == nil {
             channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
         } else {
             paced.writeBytes(bytes)
@@ -81,11 +86,14 @@ final class SerialLine {
         }
     }
 
+    /// Schedules the next slice of paced bytes for when a UART would have sent its last byte.
     private func startPacer() {
-        guard pacer == nil else { return }
-        credit = 0
-        pacer = eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: Self.tick) { [weak self] _ in
-            self?.pace()
+        guard pacer == nil, let byteNanoseconds, paced.readableBytes > 0 else { return }
+        let count = min(max(1, Int(Self.slice / byteNanoseconds)), paced.readableBytes)
+        let start = max(NIODeadline.now(), lineFreeAt)
+        lineFreeAt = start + .nanoseconds(byteNanoseconds * Int64(count))
+        pacer = eventLoop.scheduleTask(deadline: lineFreeAt) { [weak self] in
+            self?.deliver(count)
         }
     }
 
@@ -94,21 +102,14 @@ final class SerialLine {
         pacer = nil
     }
 
-    private func pace() {
-        guard let channel, let bytesPerSecond, paced.readableBytes > 0 else {
-            stopPacer()
-            return
-        }
-        credit += bytesPerSecond * Double(Self.tick.nanoseconds) / 1e9
-        let count = min(Int(credit), paced.readableBytes)
-        guard count > 0 else { return }
-        credit -= Double(count)
-        if let slice = paced.readSlice(length: count) {
-            channel.writeAndFlush(slice, promise: nil)
-        }
+    private func deliver(_ count: Int) {
+        pacer = nil
+        guard let channel, let slice = paced.readSlice(length: min(count, paced.readableBytes)) else { return }
+        channel.writeAndFlush(slice, promise: nil)
         // Compacting copies what is left when a slice still shares the storage: only now and then.
         if paced.readerIndex >= Self.compactAfter { paced.discardReadBytes() }
         update()
+        startPacer()
     }
 }
 

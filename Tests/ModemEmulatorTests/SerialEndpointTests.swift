@@ -110,6 +110,13 @@ import Testing
             $0.modem.tracePath = trace
         }) { harness in
             try await harness.host.command("AT")
+            // Each short reply takes its bytes' time on the wire: `\r\nOK\r\n` is 6 bytes, 6.25 ms
+            // at 9600 baud, every time (not at the first, and then on a clock's ticks).
+            for _ in 0..<5 {
+                let sent = ContinuousClock.now
+                try await harness.host.command("AT")
+                #expect(ContinuousClock.now - sent >= .microseconds(6250))
+            }
             let start = ContinuousClock.now
             try await harness.modem.injectNoise(count: 480)
             _ = try await harness.host.stream.read(count: 480)
@@ -121,7 +128,7 @@ import Testing
             time: records.first?.time ?? 0, direction: .host, kind: .command, bytes: Array("AT\r\n".utf8), name: "AT"))
         #expect(records.dropFirst().first?.kind == .result && records.dropFirst().first?.bytes == Array("\r\nOK\r\n".utf8))
         // The noise frames nothing; every byte is kept.
-        #expect(records.filter { $0.direction == .module }.reduce(0) { $0 + $1.bytes.count } == 6 + 480)
+        #expect(records.filter { $0.direction == .module }.reduce(0) { $0 + $1.bytes.count } == 6 * 6 + 480)
         #expect(zip(records, records.dropFirst()).allSatisfy { $0.time <= $1.time })
     }
 }
