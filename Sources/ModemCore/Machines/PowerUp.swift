@@ -19,31 +19,30 @@ struct PowerUp: Equatable, Sendable {
     }
 
     private(set) var stage = Stage.running
-    /// The steps still to come, each with its time since power-on, in order.
-    private var schedule: [(step: Step, at: Duration)] = []
-    private var elapsed = Duration.zero
-
-    static func == (lhs: PowerUp, rhs: PowerUp) -> Bool {
-        lhs.stage == rhs.stage && lhs.elapsed == rhs.elapsed
-            && lhs.schedule.map(\.step) == rhs.schedule.map(\.step) && lhs.schedule.map(\.at) == rhs.schedule.map(\.at)
+    /// A step and its time since power-on.
+    private struct Due: Equatable, Sendable {
+        var step: Step
+        var at: Duration
     }
 
-    /// Whether the module is still booting (a step is still to come).
-    var inProgress: Bool { !schedule.isEmpty }
+    /// The steps still to come, in order.
+    private var schedule: [Due] = []
+    private var elapsed = Duration.zero
 
     /// Power-on: the UART is down until ``Step/uart``. Returns the steps due at once (an instant
     /// power-up: all of them); a timer is started for the first one that is not.
     mutating func powerOn(_ timing: PowerUpTiming, actions: inout [ModemAction]) -> [Step] {
-        var steps: [(step: Step, at: Duration)] = [
-            (.uart, timing.uart), (.ready, timing.ready), (.functionality, timing.functionality),
-            (.sim, timing.sim), (.callReady, timing.callReady), (.smsReady, timing.smsReady),
+        let steps: [Due] = [
+            Due(step: .uart, at: timing.uart), Due(step: .ready, at: timing.ready),
+            Due(step: .functionality, at: timing.functionality), Due(step: .sim, at: timing.sim),
+            Due(step: .callReady, at: timing.callReady), Due(step: .smsReady, at: timing.smsReady),
+            Due(step: .registration, at: timing.registration),
         ]
-        steps.append((.registration, timing.registration))
         // A step never comes before the one it follows.
         var latest = Duration.zero
-        schedule = steps.map { step in
-            latest = max(latest, step.at)
-            return (step.step, latest)
+        schedule = steps.map { due in
+            latest = max(latest, due.at)
+            return Due(step: due.step, at: latest)
         }
         elapsed = .zero
         stage = .booting
