@@ -74,6 +74,38 @@ final class TapFixture: Sendable {
         }
     }
 
+    /// Collects the whole reply to `command` (until the line is quiet for 50 ms): for warm-up only.
+    static func reply(to command: String, on descriptor: CInt) -> [UInt8] {
+        let bytes = Array(command.utf8)
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        while poll(&waiting, 1, 50) > 0 {
+            let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, 4096) }
+            guard n > 0 else { break }
+            reply += buffer[0..<n]
+        }
+        return reply
+    }
+
+    /// Sends each command and reads its reply of known length: a driver's sequence, in ns.
+    static func timedSequence(_ commands: [(command: [UInt8], replyLength: Int)], on descriptor: CInt) -> Int {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let start = ContinuousClock.now
+        for (command, replyLength) in commands {
+            _ = command.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            var count = 0
+            while count < replyLength {
+                let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, 4096) }
+                guard n > 0 else { fatalError("the line closed") }
+                count += n
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        return Int(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
     /// Time of one round trip on `descriptor`, in ns.
     static func timed(_ descriptor: CInt) -> Int {
         let start = ContinuousClock.now
@@ -93,6 +125,64 @@ func tapBenchmarks() {
     tapBenchmark(baudRate: nil, name: "Serial: AT round trip, direct and through the tap, alternately (100 pairs)")
     tapBenchmark(
         baudRate: 115_200, name: "Serial: AT round trip at 115200 baud, direct and through the tap (100 pairs)")
+    driverSequenceBenchmark()
+}
+
+/// The commands TinyGSM's `init()` and its status polls send (`isNetworkConnected`,
+/// `getSignalQuality`, `isGprsConnected`, the multi-link `AT+CIPSTATUS`), in a state where each can
+/// be repeated: the round trips a driver makes, with the replies the module gives.
+let driverSequence = [
+    "AT\r", "ATE0\r", "AT+CMEE=2\r", "AT+CGMR\r", "AT+CBATCHK=1\r", "AT+CPIN?\r", "ATI\r", "AT+GSN\r",
+    "AT+CIMI\r", "AT+CSQ\r", "AT+CREG?\r", "AT+CGREG?\r", "AT+COPS?\r", "AT+CGATT?\r", "AT+CIPMUX=1\r",
+    "AT+CIPSTATUS\r", "AT+CIPSTATUS=0\r",
+]
+
+/// The driver's sequence at 115200 baud, direct and through the tap: the ratio the issue asks
+/// for ("the TinyGSM sequence … the tap adds ≤ 1.2× the round-trip time of a direct connection").
+private func driverSequenceBenchmark() {
+    let configuration = Benchmark.Configuration(
+        metrics: [
+            .wallClock, .custom("tap / direct p50 ×100", useScalingFactor: false),
+            .custom("direct p50 (µs)", useScalingFactor: false), .custom("tap p50 (µs)", useScalingFactor: false),
+        ],
+        scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 100)
+    nonisolated(unsafe) var sequence: [(command: [UInt8], replyLength: Int)] = []
+    Benchmark(
+        "Serial: TinyGSM's init and status sequence at 115200 baud, direct and through the tap (10 pairs)",
+        configuration: configuration
+    ) { benchmark in
+        guard let fixture = tapFixture else { return }
+        benchmark.startMeasurement()
+        var direct: [Int] = []
+        var tapped: [Int] = []
+        for _ in 0..<10 {
+            direct.append(TapFixture.timedSequence(sequence, on: fixture.directHost))
+            tapped.append(TapFixture.timedSequence(sequence, on: fixture.tapHost))
+        }
+        benchmark.stopMeasurement()
+        let (directMedian, tappedMedian) = (direct.sorted()[5], tapped.sorted()[5])
+        let ratio = Double(tappedMedian) / Double(directMedian)
+        benchmark.measurement(.custom("tap / direct p50 ×100", useScalingFactor: false), Int((ratio * 100).rounded()))
+        benchmark.measurement(.custom("direct p50 (µs)", useScalingFactor: false), directMedian / 1000)
+        benchmark.measurement(.custom("tap p50 (µs)", useScalingFactor: false), tappedMedian / 1000)
+    } setup: {
+        if tapFixture == nil { tapFixture = try await TapFixture.start(baudRate: 115_200) }
+        guard let fixture = tapFixture else { return }
+        // Each reply collected once on each line: the lengths the timed runs read, and the same bytes
+        // through the tap as directly (the tap changes nothing).
+        sequence = []
+        for command in driverSequence {
+            let direct = TapFixture.reply(to: command, on: fixture.directHost)
+            let tapped = TapFixture.reply(to: command, on: fixture.tapHost)
+            guard direct == tapped, !direct.isEmpty else {
+                fatalError("\(command): \(String(decoding: direct, as: UTF8.self)) / \(String(decoding: tapped, as: UTF8.self))")
+            }
+            sequence.append((Array(command.utf8), direct.count))
+        }
+    } teardown: {
+        await tapFixture?.stop()
+        tapFixture = nil
+    }
 }
 
 private func tapBenchmark(baudRate: Int?, name: String) {
