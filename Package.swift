@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "ModemCore", targets: ["ModemCore"]),
         .library(name: "ModemEmulator", targets: ["ModemEmulator"]),
         .library(name: "ModemClient", targets: ["ModemClient"]),
+        .library(name: "ModemHTTP", targets: ["ModemHTTP"]),
         .executable(name: "modem", targets: ["modem"]),
     ],
     dependencies: [
@@ -20,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "ModemProtocol", swiftSettings: strict),
@@ -35,11 +39,25 @@ let package = Package(
             name: "ModemEmulator",
             dependencies: [
                 "ModemCore",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ModemHTTP",
+            dependencies: [
+                "ModemEmulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Web")],
             swiftSettings: strict
         ),
         .target(
@@ -55,8 +73,9 @@ let package = Package(
         .executableTarget(
             name: "modem",
             dependencies: [
-                "ModemEmulator", "ModemClient",
+                "ModemEmulator", "ModemClient", "ModemHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -80,6 +99,15 @@ let package = Package(
             dependencies: [
                 "ModemEmulator", "ModemCore", "ModemProtocol", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ModemHTTPTests",
+            dependencies: [
+                "ModemHTTP", "ModemEmulator", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

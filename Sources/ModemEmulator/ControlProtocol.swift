@@ -91,9 +91,23 @@ public struct StatusReport: Codable, Sendable, Equatable {
     }
 }
 
-/// Carries out control requests on a set of modems.
-struct ControlDispatcher: Sendable {
+/// Carries out control requests on a set of modems: the control socket's and the HTTP API's.
+public struct ControlDispatcher: Sendable {
     let modems: [VirtualModem]
+
+    /// The command words it knows.
+    public static let commands = [
+        "status", "pdp-deact", "fail-activation", "refuse-connects", "remote-close", "reset", "noise", "network",
+        "registration", "signal", "scenario",
+    ]
+
+    /// How many modems it serves.
+    public var count: Int { modems.count }
+
+    /// A dispatcher for `modems`, in `--count` order.
+    public init(modems: [VirtualModem]) {
+        self.modems = modems
+    }
 
     func handle(line: [UInt8]) async -> [UInt8] {
         let reply: ControlReply
@@ -106,7 +120,8 @@ struct ControlDispatcher: Sendable {
         return ControlCoding.encode(reply)
     }
 
-    func handle(_ request: ControlRequest) async -> ControlReply {
+    /// Carries out `request` (`modem` picks the modem) and answers as the control socket does.
+    public func handle(_ request: ControlRequest) async -> ControlReply {
         let index = request.modem ?? 0
         guard modems.indices.contains(index) else { return .failure(EmulatorError.noSuchModem(index).description) }
         let modem = modems[index]
@@ -143,6 +158,7 @@ struct ControlDispatcher: Sendable {
                     }
                 }
                 try await modem.setNetwork(profile)
+                modem.live?.faultInjected(request.command)
                 return ControlReply(ok: true, network: profile.description)
             case "registration":
                 guard let on = Self.flag(arguments) else { return .failure("usage: registration on|off") }
@@ -166,9 +182,9 @@ struct ControlDispatcher: Sendable {
                 try await modem.injectNoise(count: count)
             default:
                 return .failure(
-                    "unknown command '\(request.command)'; known: status, pdp-deact, fail-activation, refuse-connects, remote-close, reset, noise, network, registration, signal, scenario"
-                )
+                    "unknown command '\(request.command)'; known: \(Self.commands.joined(separator: ", "))")
             }
+            modem.live?.faultInjected(request.command)
             return ControlReply(ok: true)
         } catch {
             return .failure("\(error)")

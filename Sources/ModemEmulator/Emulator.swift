@@ -13,6 +13,8 @@ public struct EmulatorOptions: Sendable {
     public var controlPath: String?
     /// Network simulation and limits, the same for every modem.
     public var modem = EmulatorConfiguration()
+    /// Whether each modem keeps a ``LiveFeed`` for the live view (`--http`).
+    public var liveView = false
 
     /// A single modem on a new pseudo-terminal, with the default network and timing.
     public init() {}
@@ -35,6 +37,8 @@ public struct EmulatorOptions: Sendable {
 public actor Emulator {
     /// The modems, in `--count` order.
     public nonisolated let modems: [VirtualModem]
+    /// Carries out control requests (the control socket's and the HTTP API's) on ``modems``.
+    public nonisolated let dispatcher: ControlDispatcher
     private let options: EmulatorOptions
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -56,13 +60,17 @@ public actor Emulator {
         self.group = group
         self.logger = logger
         var modems: [VirtualModem] = []
+        let start = ContinuousClock.now
         for index in 0..<options.count {
             var configuration = options.modem
             if options.count > 1, let path = configuration.tracePath { configuration.tracePath = "\(path).\(index)" }
+            let live = options.liveView ? LiveFeed(modem: index, model: configuration.modem.model, start: start) : nil
             modems.append(
-                try VirtualModem(index: index, configuration: configuration, eventLoop: group.next(), logger: logger))
+                try VirtualModem(
+                    index: index, configuration: configuration, eventLoop: group.next(), logger: logger, live: live))
         }
         self.modems = modems
+        dispatcher = ControlDispatcher(modems: modems)
         (lineGone, lineGoneContinuation) = AsyncStream.makeStream(of: Void.self)
     }
 
@@ -90,7 +98,7 @@ public actor Emulator {
             }
             if let path = options.controlPath {
                 control = try await ControlSocket.open(
-                    at: path, dispatcher: ControlDispatcher(modems: modems), group: group, logger: logger)
+                    at: path, dispatcher: dispatcher, group: group, logger: logger)
             }
         } catch {
             await shutdown()

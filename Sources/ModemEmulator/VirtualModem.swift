@@ -37,6 +37,8 @@ public final class VirtualModem: @unchecked Sendable {
     let logger: Logger
 
     let configuration: EmulatorConfiguration
+    /// What the live view (`--http`) sees of this modem; `nil` without one, which costs nothing.
+    public let live: LiveFeed?
     /// The network the module sees; every link's ``LinkShaper`` reads it too.
     let simulation: NetworkSimulation
     var modem: Modem
@@ -95,10 +97,13 @@ public final class VirtualModem: @unchecked Sendable {
     }
 
     /// A modem on `eventLoop`; it starts to act once a serial host is attached or a test drives it.
+    /// `live` receives its decoded conversation, state changes and counters (the live view).
     public init(
-        index: Int = 0, configuration: EmulatorConfiguration, eventLoop: any EventLoop, logger: Logger
+        index: Int = 0, configuration: EmulatorConfiguration, eventLoop: any EventLoop, logger: Logger,
+        live: LiveFeed? = nil
     ) throws(EmulatorError) {
         self.index = index
+        self.live = live
         self.eventLoop = eventLoop
         self.configuration = configuration
         let simulation = NetworkSimulation(configuration: configuration)
@@ -111,10 +116,16 @@ public final class VirtualModem: @unchecked Sendable {
         // The trace file, and at debug level the same decoded conversation in the log.
         var trace: TraceWriter?
         let debug = logger.logLevel <= .debug
-        if configuration.tracePath != nil || debug {
+        if configuration.tracePath != nil || debug || live != nil {
             let log = logger
             do {
-                let observer: ((TraceRecord) -> Void)? = debug ? { log.debug("\(TraceText($0))") } : nil
+                let observer: ((TraceRecord) -> Void)? =
+                    switch (debug, live) {
+                    case (true, let live?): { record in log.debug("\(TraceText(record))"); live.record(record) }
+                    case (true, nil): { log.debug("\(TraceText($0))") }
+                    case (false, let live?): { live.record($0) }
+                    case (false, nil): nil
+                    }
                 trace = try TraceWriter(path: configuration.tracePath, observer: observer)
             } catch {
                 throw .cannotOpen(error.path, errno: error.errno)
@@ -150,6 +161,7 @@ public final class VirtualModem: @unchecked Sendable {
             case .serial(let bytes): modem.serialReceived(bytes, into: &output)
             case .network(let event):
                 if let trace = serial.trace, let text = Self.traceText(event) { trace.event(text) }
+                if let live, case .received(_, let bytes) = event { live.networkBytes(down: bytes.count) }
                 modem.handle(event, into: &output)
             case .timer(let timer): modem.timerFired(timer, into: &output)
             case .reset: modem.reset(into: &output)
@@ -166,6 +178,7 @@ public final class VirtualModem: @unchecked Sendable {
         processing = false
         feedHostInput()
         if scenario?.watchesStates == true { tellScenario { $0.states(stateWords(), at: $1) } }
+        live?.statusAfterStep(modem.status)
     }
 
     private func execute(_ action: ModemAction) {
@@ -196,6 +209,7 @@ public final class VirtualModem: @unchecked Sendable {
         case .connect(let id, let transport, let host, let port):
             connect(id, transport, host: host, port: port)
         case .send(let id, let bytes):
+            live?.networkBytes(up: bytes.count)
             send(bytes, on: id)
         case .close(let id, let graceful):
             close(id, graceful: graceful)

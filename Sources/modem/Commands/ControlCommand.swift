@@ -12,12 +12,21 @@ struct ControlCommand: AsyncParsableCommand {
             remote-close <n>, reset, noise <bytes>, network <preset|key=value...> (keys: preset, up, down, \
             delay, loss), registration on|off, signal <rssi>, scenario <file>. Prints the reply (one JSON object) on stdout; \
             every error is one line on stderr, with the exit codes of README.md (1: the emulator refused the request, \
-            69: it cannot be reached).
+            69: it cannot be reached). --http sends the same request to the emulator's HTTP API instead \
+            (modem emulate --http; docs/http-api.md), e.g. on another machine.
             """
     )
 
     @Option(help: ArgumentHelp("The emulator's control socket.", valueName: "path"))
-    var control: String
+    var control: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The emulator's HTTP API instead of its socket: the URL modem emulate --http printed.", valueName: "url"))
+    var http: String?
+
+    @Option(help: ArgumentHelp("The HTTP API's token, when the URL does not carry it.", valueName: "token"))
+    var httpToken: String?
 
     @Option(help: "Which modem of a --count run (default 0).")
     var modem: Int?
@@ -30,6 +39,12 @@ struct ControlCommand: AsyncParsableCommand {
 
     func validate() throws {
         if command == "scenario", arguments.count != 1 { throw ValidationError("usage: scenario <file>") }
+        guard (control == nil) != (http == nil) else {
+            throw ValidationError("Give one of --control PATH or --http URL.")
+        }
+        if let http, HTTPControlClient.Endpoint(http) == nil {
+            throw ValidationError("--http: not an http://HOST:PORT URL: \(http)")
+        }
     }
 
     func run() async throws {
@@ -51,11 +66,25 @@ struct ControlCommand: AsyncParsableCommand {
             arguments = [text]
         }
         let request = ControlRequest(command: command, arguments: arguments, modem: modem)
-        let line = try await ControlClient.send(request, to: control)
+        let line: String
+        let source: String
+        if let control {
+            line = try await ControlClient.send(request, to: control)
+            source = control
+        } else if let http, let endpoint = HTTPControlClient.Endpoint(http) {
+            do {
+                line = try await HTTPControlClient.send(request, to: endpoint, token: httpToken).body
+            } catch {
+                throw CommandFailure(.unavailable, error.description)
+            }
+            source = http
+        } else {
+            return
+        }
         // The emulator's answer is the output, whatever it says; a refusal is also an error.
         print(line)
         guard let reply = try? JSONDecoder().decode(ControlReply.self, from: Data(line.utf8)) else {
-            throw ControlClientError.badReply(path: control, reply: line)
+            throw ControlClientError.badReply(path: source, reply: line)
         }
         if !reply.ok { throw CommandFailure(.moduleError, reply.error ?? "the emulator refused \(command)") }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ModemCore
 import ModemEmulator
+import ModemHTTP
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -107,6 +108,17 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A unix socket for `modem ctl` (mode 0600).", valueName: "path"))
     var control: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve the live view, the HTTP API and /metrics (docs/http-api.md); PORT or :PORT is loopback. Its URL is printed on stdout.",
+            valueName: "[host]:port"))
+    var http: LiveAddress?
+
+    @Option(
+        help: ArgumentHelp(
+            "The token HTTP requests must carry; one is generated when --http binds beyond loopback.", valueName: "token"))
+    var httpToken: String?
+
     @Option(help: "Network every link's data crosses: ideal (unshaped), gprs, edge, umts, hspa or lte (docs/network.md).")
     var network: NetworkPreset = "ideal"
 
@@ -141,6 +153,10 @@ struct EmulateCommand: AsyncParsableCommand {
             throw ValidationError("--listen: ports \(listen.port)-\(listen.port + count - 1) run past 65535.")
         }
         if let baud, baud.bitsPerSecond < 10 { throw ValidationError("--baud must be at least 10.") }
+        if httpToken != nil, http == nil { throw ValidationError("--http-token works with --http only.") }
+        if let httpToken, httpToken.isEmpty || !httpToken.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._~".contains($0)) }) {
+            throw ValidationError("--http-token: use letters, digits, '-', '.', '_' and '~' (it goes in URLs as it is).")
+        }
         _ = try scenarioFile()
     }
 
@@ -148,20 +164,31 @@ struct EmulateCommand: AsyncParsableCommand {
         logFormat.bootstrap(level: logLevel.value)
         let logger = Logger(label: "modem.emulate")
         let emulator = try Emulator(options: try options(), logger: logger)
-        let printPath = pty
+        let announcer = Announcer(printsPath: pty, waitsForURL: http != nil)
         let service = EmulatorService(emulator: emulator) { addresses in
-            if printPath, let first = addresses.first {
-                print(first)
-                fflush(nil)  // all streams: the path line must reach a pipe before anything else happens
+            announcer.serialReady(addresses.first.map { "\($0)" })
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            // The stdio line ending (stdin EOF) ends the run as a signal would.
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let http {
+            let options = LiveServerOptions(host: http.options.host, port: http.options.port, token: httpToken).resolved()
+            if !options.isLoopback {
+                logger.warning("the HTTP API listens beyond loopback on \(options.host): every request needs the token")
             }
+            let server = LiveServer(
+                modems: emulator.modems, dispatcher: emulator.dispatcher, options: options, logger: logger)
+            let application = try server.application { port in
+                logger.info("live view on \(options.url(port: port))")
+                announcer.httpReady(options.url(port: port))
+            }
+            services.append(.init(service: application))
         }
         // The emulator starts inside the group, once SIGTERM and SIGINT are handled.
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    // The stdio line ending (stdin EOF) ends the run as a signal would.
-                    .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "modem.emulate.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         try await group.run()
@@ -179,6 +206,7 @@ struct EmulateCommand: AsyncParsableCommand {
         }
         options.count = count
         options.controlPath = control
+        options.liveView = http != nil
         var configuration = EmulatorConfiguration()
         configuration.modem = ModemConfiguration(model: model.value)
         let powerUp = powerUp?.value ?? (timing.value == .realistic ? .realistic : .instant)
