@@ -107,8 +107,11 @@ let package = Package(
         .testTarget(
             name: "ModemHTTPTests",
             dependencies: [
-                "ModemHTTP", "ModemEmulator", "TestSupport",
+                "ModemHTTP", "ModemEmulator", "ModemProtocol", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict

@@ -45,14 +45,22 @@ public enum HTTPControlClient {
     public static func send(
         _ request: ControlRequest, to endpoint: Endpoint, token: String? = nil, timeout: Duration = .seconds(10)
     ) async throws(Failure) -> Answer {
-        let body = ControlCoding.encode(request)
+        try await self.request(
+            .POST, "/api/control", body: ControlCoding.encode(request), to: endpoint, token: token, timeout: timeout)
+    }
+
+    /// One request to the emulator's HTTP server (`GET /api/modems`, …) and its answer.
+    public static func request(
+        _ method: HTTPMethod, _ path: String, body: [UInt8] = [], to endpoint: Endpoint, token: String? = nil,
+        timeout: Duration = .seconds(10)
+    ) async throws(Failure) -> Answer {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "\(endpoint.host):\(endpoint.port)")
-        headers.add(name: "Content-Type", value: "application/json")
+        if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
         headers.add(name: "Content-Length", value: "\(body.count)")
         headers.add(name: "Connection", value: "close")
         if let token = token ?? endpoint.token { headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/api/control", headers: headers)
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let promise = loop.makePromise(of: Answer.self)
         let address = "http://\(endpoint.host):\(endpoint.port)"

@@ -3,8 +3,9 @@ import ModemProtocol
 import NIOConcurrencyHelpers
 
 /// What the live view (`--http`) sees of one modem: its serial conversation decoded (the last
-/// ``recordLimit`` records), its state changes (the last ``timelineLimit``), and counters for the
-/// fleet table and `/metrics`.
+/// ``recordLimit`` records, each with at most ``recordBytesLimit`` of its bytes), its state changes
+/// (the last ``timelineLimit``), and counters for the fleet table and `/metrics`. A modem that
+/// talks all the time thus holds at most about 64 KiB here, one that is idle a few hundred bytes.
 ///
 /// The modem writes on its event loop and never waits: every buffer here is a ring that drops its
 /// oldest entry when full, so a reader that is slow (a browser on a bad link) misses records and is
@@ -12,7 +13,10 @@ import NIOConcurrencyHelpers
 /// take a copy under the lock from any thread.
 public final class LiveFeed: Sendable {
     /// Records kept for readers that fall behind.
-    public static let recordLimit = 1000
+    public static let recordLimit = 256
+    /// Bytes of a record kept; a longer one (data, noise) keeps its first bytes and its full
+    /// count in `length`.
+    public static let recordBytesLimit = 128
     /// State changes kept.
     public static let timelineLimit = 200
 
@@ -55,12 +59,16 @@ public final class LiveFeed: Sendable {
 
     /// A decoded step of the serial conversation or a network event (`time` is replaced by the feed's clock).
     func record(_ record: TraceRecord) {
-        var record = record
-        record.time = now
+        var kept = record
+        kept.time = now
+        if record.bytes.count > Self.recordBytesLimit {
+            kept.length = record.length ?? record.bytes.count
+            kept.bytes.removeSubrange(Self.recordBytesLimit...)
+        }
         state.withLockedValue { state in
             state.counters.count(record)
-            if record.direction != .network { state.lastActivity = record.time }
-            state.records.append(LiveRecord(sequence: state.nextSequence, record: record))
+            if record.direction != .network { state.lastActivity = kept.time }
+            state.records.append(LiveRecord(sequence: state.nextSequence, record: kept))
             state.nextSequence += 1
             if state.records.count > Self.recordLimit { state.records.removeFirst() }
             state.version &+= 1
