@@ -18,6 +18,13 @@ public enum HTTPControlClient {
         public var port: Int
         public var token: String?
 
+        /// The server at `host:port`, with `token` when it needs one.
+        public init(host: String, port: Int, token: String? = nil) {
+            self.host = host
+            self.port = port
+            self.token = token
+        }
+
         /// Reads `url`; `nil` unless it is `http://HOST:PORT…` (IPv6 in brackets) or `HOST:PORT`.
         public init?(_ url: String) {
             var rest = Substring(url)
