@@ -3,11 +3,13 @@
 #
 #   scripts/bench-e2e.sh                 # everything (about 2 minutes on 2 cores)
 #   scripts/bench-e2e.sh rtt throughput  # only some sections: rtt, throughput, directions, paced, scale, poll,
-#                                        # sustained (not in the default set: 3 minutes)
+#                                        # sustained (not in the default set: 3 minutes), live (not in the
+#                                        # default set: the live view's cost, 10,000 modems, about 1 minute)
 #
 # Environment: SCRATCH (build directory, default .build-bench), MODEM (use this binary, no build),
 # BASE (first serial port of the scale runs, default 20000), SCALE_N (10000), POLL_N (1000),
-# RTT_COUNT (20000), BYTES (throughput bytes, 16 MiB), PACED_SECONDS (8), SUSTAINED_SECONDS (60).
+# RTT_COUNT (20000), BYTES (throughput bytes, 16 MiB), PACED_SECONDS (8), SUSTAINED_SECONDS (60),
+# LIVE_N (10000), HTTP_PORT (19999).
 # Needs python3 (standard library) and socat (installed with apt-get when missing).
 set -euo pipefail
 
@@ -21,6 +23,8 @@ RTT_COUNT=${RTT_COUNT:-20000}
 BYTES=${BYTES:-$((16 << 20))}
 PACED_SECONDS=${PACED_SECONDS:-8}
 SUSTAINED_SECONDS=${SUSTAINED_SECONDS:-60}
+LIVE_N=${LIVE_N:-10000}
+HTTP_PORT=${HTTP_PORT:-19999}
 SECTIONS=${*:-rtt throughput directions paced scale poll}
 SECTIONS=" $SECTIONS "
 WORK=$(mktemp -d /tmp/bench-e2e.XXXXXX)
@@ -241,13 +245,14 @@ fi
 # --- (c) scale: resident memory per idle modem, and 1,000 modems polled 10 times a second --------
 vmrss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
-start_many() {  # start_many N LOG: modem emulate --count N on BASE.., waits until all listen
-    local n=$1
-    "$MODEM" emulate --listen 127.0.0.1:"$BASE" --count "$n" --log-level warning >/dev/null 2>"$2" &
+start_many() {  # start_many N LOG [FLAGS...]: modem emulate --count N on BASE.., waits until all listen
+    local n=$1 logfile=$2
+    shift 2
+    "$MODEM" emulate --listen 127.0.0.1:"$BASE" --count "$n" --log-level warning "$@" >/dev/null 2>"$logfile" &
     EMU=$!; PIDS+=("$EMU")
     for _ in $(seq 600); do
         [ "$(python3 "$HELPER" listening "$BASE" "$n")" -ge "$n" ] && break
-        kill -0 "$EMU" 2>/dev/null || { cat "$2" >&2; exit 1; }
+        kill -0 "$EMU" 2>/dev/null || { cat "$logfile" >&2; exit 1; }
         sleep 0.1
     done
     sleep 1
@@ -284,6 +289,39 @@ if [[ " $SECTIONS " == *" poll "* ]]; then
     row "p99 reply latency, $POLL_N modems × 10 AT+CIPSTATUS/s ($(fmt "$rps" .0f) replies/s, $missed missed)" \
         "$(fmt "$p99 / 1000" .2f) ms" "p50 $(fmt "$p50 / 1000" .2f) ms" "$(fmt "$p99 / 5000" .2f)× of target" "≤ 5 ms" \
         "$(calc "'met' if $p99 <= 5000 else 'not met'")"
+fi
+
+# --- (d) live: what the live view costs, LIVE_N modems, POLL_N of them polled, the page open ------
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+if [[ " $SECTIONS " == *" live "* ]]; then
+    declare -A CPU
+    for mode in without with; do
+        flags=()
+        [ "$mode" = with ] && flags=(--http "127.0.0.1:$HTTP_PORT")
+        log "live: --count $LIVE_N ${flags[*]:-}, $POLL_N polled with AT+CIPSTATUS 10 times a second"
+        start_many "$LIVE_N" "$WORK/live-$mode.log" "${flags[@]}"
+        watcher=""
+        if [ "$mode" = with ]; then
+            python3 "$ROOT/scripts/bench_live.py" watch "http://127.0.0.1:$HTTP_PORT/" --seconds 14 >"$WORK/live-watch.json" &
+            watcher=$!
+            sleep 1
+        fi
+        before=$(cpu_ticks "$EMU")
+        live_json=$(python3 "$HELPER" poll "$BASE" "$POLL_N" --rate 10 --procs 4 --warmup 3 --duration 10)
+        CPU[$mode]=$(( $(cpu_ticks "$EMU") - before ))
+        [ -n "$watcher" ] && wait "$watcher"
+        stop "$EMU"
+        log "live ($mode the view): CPU ${CPU[$mode]} ticks; poll $live_json"
+        [ "$mode" = with ] && log "live: page $(cat "$WORK/live-watch.json")"
+    done
+    watch_json=$(cat "$WORK/live-watch.json")
+    ratio=$(calc "${CPU[with]} / max(1, ${CPU[without]})")
+    row "CPU of the emulator, $LIVE_N modems, $POLL_N polled 10×/s, live view open ($(echo "$watch_json" | json "['client']"))" \
+        "${CPU[with]} ticks" "${CPU[without]} ticks (no --http)" "$(fmt "$ratio" .2f)×" "—" "—"
+    row "Live view updates received (fleet + modem 0 pages)" \
+        "$(fmt "$(echo "$watch_json" | json "['messages_per_s']")" .1f) messages/s, $(fmt "$(echo "$watch_json" | json "['rows_per_s']")" .0f) fleet rows/s" \
+        "—" "—" "—" "—"
 fi
 
 echo

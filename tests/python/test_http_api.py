@@ -2,9 +2,10 @@
 the JSON endpoints with good and bad input, /metrics, the WebSocket live updates (with a hand-made
 client, so that a test controls when, or whether, it reads), and the OpenAPI description.
 
-Standard library only, plus PyYAML, jsonschema and openapi-spec-validator for the description, and
-schemathesis when it is installed (the conformance test falls back to checking real replies against
-the schemas without it).
+Standard library only (the WebSocket client is hand-made), except for the two tests of the OpenAPI
+description: PyYAML, jsonschema and openapi-spec-validator (validity, real replies against the
+schemas) and schemathesis (generated requests). Without those packages these two tests are skipped,
+except in CI (`CI` set), where they fail.
 """
 
 import base64
@@ -17,6 +18,7 @@ import select
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 import tty
@@ -29,6 +31,13 @@ import pytest
 from conftest import ROOT, modem_binary
 
 SPEC = pathlib.Path(ROOT) / "docs" / "http-api.yaml"
+
+
+def need(module: str):
+    """The module, or a skip when it is not installed, except in CI (`CI` set), where that fails."""
+    if os.environ.get("CI"):
+        return __import__(module)
+    return pytest.importorskip(module)
 
 
 # --- the emulator ------------------------------------------------------------------------------
@@ -252,7 +261,10 @@ class WebSocket:
             data = self._exactly(length)
             if opcode == 0x8:
                 raise ConnectionError(f"close frame {data!r}")
-            if opcode in (0x9, 0xA):  # ping/pong: not expected, skipped
+            if opcode == 0x9:  # the server's keep-alive ping: answer, as a browser does
+                self._send(0xA, data)
+                continue
+            if opcode == 0xA:
                 continue
             payload += data
             if first & 0x80:
@@ -270,11 +282,15 @@ class WebSocket:
             if predicate(message):
                 return message
 
+    def _send(self, opcode: int, payload: bytes) -> None:
+        """One masked frame (a client must mask), payload under 126 bytes."""
+        mask = os.urandom(4)
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(bytes([0x80 | opcode, 0x80 | len(body)]) + mask + body)
+
     def close(self) -> None:
-        try:  # a masked close frame (code 1000), then the socket
-            mask = os.urandom(4)
-            body = bytes(b ^ mask[i % 4] for i, b in enumerate(struct.pack("!H", 1000)))
-            self.sock.sendall(bytes([0x88, 0x80 | len(body)]) + mask + body)
+        try:  # a close frame (code 1000), then the socket
+            self._send(0x8, struct.pack("!H", 1000))
         except OSError:
             pass
         self.sock.close()
@@ -306,6 +322,18 @@ def free_ports(count: int) -> int:
 
 # --- 1. a stalled WebSocket client ---------------------------------------------------------------
 
+# How long the stalled test drives traffic (its main phase). The server pings every 30 s and closes a
+# client that has not answered by the next ping, so the stall must stay well inside that window.
+NOISE_SECONDS = 14.0
+# RSS growth allowed while the client is stalled. What the server may hold for it: one pending
+# message (at most 256 records of at most 128 bytes each, escaped: well under 0.5 MiB) and the state
+# of its loop; the socket buffers are kernel memory, not RSS (the stalled connection's send queue
+# reaches about 2.8 MB). Measured growth is about 1 MiB (the same over 18 s and over 90 s), so 4 MiB
+# leaves room for allocator slack. A server that queued what it owes the stalled client would grow
+# by more than the bound: the test checks that more than the bound was sent to the reading client
+# meanwhile (the same stream), besides the 100,000+ log records (10 MB of serial bytes) behind it.
+RSS_BOUND = 4 * 2**20
+
 
 def test_stalled_websocket_client_bounds_memory_and_leaves_the_modem_alone(start):
     emulator = start()
@@ -315,12 +343,24 @@ def test_stalled_websocket_client_bounds_memory_and_leaves_the_modem_alone(start
     # The stalled client: a tiny receive window, the 101 read, then never another byte.
     stalled = WebSocket(emulator.port, "/api/modems/0/live", rcvbuf=4096)
     assert stalled.status == 101, stalled.head
+    stalled_port = stalled.sock.getsockname()[1]
+    try:
+        stalled_phase(emulator, host, stalled_port)
+    finally:
+        stalled.sock.close()  # (an emulator with a stalled client does not stop on SIGTERM: see below)
+    status, reply = emulator.get("/api/modems/0")
+    assert status == 200 and reply["ok"] is True
+    host.at("AT")
+    host.close()
 
-    # A second client that keeps reading.
+
+def stalled_phase(emulator: Emulator, host: Host, stalled_port: int) -> None:
+
+    # A second client that keeps reading (and answers the server's pings).
     reader = WebSocket(emulator.port, "/api/modems/0/live")
     assert reader.status == 101, reader.head
     assert reader.message()["type"] == "snapshot"
-    seen = {"records": 0, "messages": 0, "error": None}
+    seen = {"records": 0, "messages": 0, "skipped": 0, "error": None}
     stop_reading = threading.Event()
 
     def read() -> None:
@@ -333,6 +373,7 @@ def test_stalled_websocket_client_bounds_memory_and_leaves_the_modem_alone(start
                 seen["messages"] += 1
                 if message["type"] == "records":
                     seen["records"] += 1
+                    seen["skipped"] += message["skipped"]
         except Exception as error:  # noqa: BLE001  (reported by the assertions below)
             seen["error"] = error
 
@@ -351,52 +392,98 @@ def test_stalled_websocket_client_bounds_memory_and_leaves_the_modem_alone(start
             for _ in range(batch):
                 host.read_until(rb"\r\nOK\r\n")
 
-    # Warm-up: allocator pools, the feeds' rings, the server's buffers reach their working size.
+    # Warm-up: allocator pools, the feed's ring, the server's buffers reach their working size, and
+    # the stalled client's socket buffers fill.
     commands(2000)
-    noise(50)
+    noise(20)
     time.sleep(0.3)
     rss_before = emulator.rss()
     serial_before = serial_bytes(emulator)
+    next_before = emulator.get("/api/modems/0/log")[1]["next"]
+    received_before = reader.received
 
     worst = 0.0
-    for round in range(10):
+    began_all = time.monotonic()
+    for _ in range(10):  # 20,000 `AT`, each answered `OK`, between bursts of noise
         commands(2000)
-        noise(80)
+        deadline = time.monotonic() + NOISE_SECONDS / 10
+        while time.monotonic() < deadline:
+            noise(1)
         began = time.monotonic()  # one round trip while the stalled client is stalled
         host.at("AT")
         worst = max(worst, time.monotonic() - began)
+    elapsed = time.monotonic() - began_all
 
     time.sleep(0.3)
     rss_after = emulator.rss()
     produced = serial_bytes(emulator) - serial_before
+    records = emulator.get("/api/modems/0/log")[1]["next"] - next_before
+    offered = reader.received - received_before
+    queued = server_send_queue(emulator.port, stalled_port)
     growth = rss_after - rss_before
     report = (
-        f"RSS {rss_before / 2**20:.1f} MiB -> {rss_after / 2**20:.1f} MiB (+{growth / 2**20:.1f} MiB) while "
-        f"{produced / 1e6:.1f} MB crossed the serial line; reading client got {reader.received / 1e6:.1f} MB in "
-        f"{seen['messages']} messages ({seen['records']} records messages); worst AT round trip {worst * 1000:.0f} ms"
+        f"RSS {rss_before / 2**20:.1f} MiB -> {rss_after / 2**20:.1f} MiB ({growth / 2**20:+.2f} MiB) in "
+        f"{elapsed:.1f} s while {produced / 1e6:.1f} MB crossed the serial line in {records} log records and "
+        f"{offered / 1e6:.1f} MB of WebSocket messages went to the reading client ({seen['messages']} messages, "
+        f"{seen['records']} with records, {seen['skipped']} records skipped); the stalled connection's "
+        f"server send queue: {queued} bytes; worst AT round trip {worst * 1000:.0f} ms"
     )
     print(report)
 
-    # 20,000 `AT` and 800 × 64 KiB of noise were logged: > 50 MB of records reached the feed.
-    assert produced > 50_000_000, report
-    # The stalled connection can hold its socket buffers (a few MiB at most: tcp_wmem max 4 MiB) and
-    # one pending message; anything proportional to the traffic would be tens of MB.
-    assert growth < 16 * 2**20, report
+    assert queued is not None and queued > 0, f"the stalled connection is not stalled: {report}"
+    assert offered > RSS_BOUND and records > 100_000, report
+    assert growth < RSS_BOUND, report
     assert worst < 2.0, report
     assert seen["error"] is None, seen["error"]
     assert seen["records"] > 0, report
-    # The stalled client really was stalled: more was sent to a reader than its window and the
-    # server's socket buffer could hold.
-    assert reader.received > 4 * 2**20 + 4096, report
 
     stop_reading.set()
     thread.join(timeout=2)
-    stalled.sock.close()
     reader.close()
-    status, reply = emulator.get("/api/modems/0")
-    assert status == 200 and reply["ok"] is True
-    host.at("AT")
-    host.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server bug: with a WebSocket client that stopped reading, `modem emulate` does not exit on "
+    "SIGTERM (its graceful shutdown waits on the connection's blocked write)",
+)
+def test_sigterm_with_a_stalled_websocket_client_exits():
+    emulator = Emulator()
+    host = Host(emulator.pty)
+    stalled = WebSocket(emulator.port, "/api/modems/0/live", rcvbuf=4096)
+    try:
+        assert stalled.status == 101, stalled.head
+        # Traffic until the connection's kernel send buffer is full (its queue stops growing), so that
+        # the server's write to it waits.
+        client_port, queued, deadline = stalled.sock.getsockname()[1], [], time.monotonic() + 15
+        while time.monotonic() < deadline and not (len(queued) > 3 and queued[-1] == queued[-4] > 0):
+            for _ in range(5):
+                emulator.post("/api/modems/0/noise", {"arguments": ["65536"]})
+                host.read_count(65536)
+            queued.append(server_send_queue(emulator.port, client_port))
+        assert queued[-1], f"not stalled: send queue {queued}"
+        emulator.process.terminate()
+        try:
+            code = emulator.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("no exit within 5 s of SIGTERM while a WebSocket client is stalled")
+        assert code == 0
+    finally:
+        stalled.sock.close()
+        host.close()
+        if emulator.process.poll() is None:
+            emulator.process.kill()
+            emulator.process.wait()
+
+
+def server_send_queue(server_port: int, client_port: int) -> int | None:
+    """Bytes waiting in the kernel to go from the server to the client (`tx_queue` of /proc/net/tcp)."""
+    for line in pathlib.Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1].split(":"), fields[2].split(":")
+        if int(local[1], 16) == server_port and int(remote[1], 16) == client_port:
+            return int(fields[4].split(":")[0], 16)
+    return None
 
 
 def serial_bytes(emulator: Emulator) -> int:
@@ -626,9 +713,9 @@ def test_json_endpoints_good_and_bad_input(start):
 
 
 def test_openapi_description_is_valid_and_matches_replies(start):
-    yaml = pytest.importorskip("yaml")
-    jsonschema = pytest.importorskip("jsonschema")
-    validator_module = pytest.importorskip("openapi_spec_validator")
+    yaml = need("yaml")
+    jsonschema = need("jsonschema")
+    validator_module = need("openapi_spec_validator")
     spec = yaml.safe_load(SPEC.read_text())
     validator_module.validate(spec)
 
@@ -677,9 +764,24 @@ def resolve(spec: dict, ref: str) -> dict:
 
 
 def test_openapi_conformance_with_schemathesis(start):
-    """Generated requests for every operation: never a 5xx, and the replies match the description."""
-    schemathesis = pytest.importorskip("schemathesis")
+    """schemathesis (PyPI) generates requests for every operation of docs/http-api.yaml against a
+    --count 3 fleet: no 5xx, and every reply's status code, content type and body match the
+    description. (Not checked: `negative_data_rejection`, since the server takes a query value that is
+    not a number as the default and ignores an `arguments` that is not an array; `positive_data_acceptance`,
+    since a command refuses arguments that are well-formed but wrong for it; `unsupported_method`,
+    since a wrong method gets 404, not 405.)"""
+    need("schemathesis")
     emulator = start("--listen", f"127.0.0.1:{free_ports(3)}", "--count", "3")
-    schema = schemathesis.openapi.from_path(str(SPEC))
-    schema.config.base_url = emulator.origin  # noqa
-    ...
+    checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "run", str(SPEC), "--url", emulator.origin,
+        "--checks", checks, "--max-examples", "30", "--phases", "examples,coverage,fuzzing",
+        "--request-timeout", "5", "--seed", "1", "--no-color",
+    ]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=90)
+    except subprocess.TimeoutExpired as timeout:
+        raise AssertionError(f"schemathesis ran over 90 s: {timeout.stdout}")
+    summary = result.stdout[-6000:]
+    assert result.returncode == 0, summary
+    assert re.search(r"\d+ generated, \d+ passed", result.stdout), summary
