@@ -295,12 +295,13 @@ fi
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 if [[ " $SECTIONS " == *" live "* ]]; then
-    declare -A CPU
+    declare -A CPU RSS P99
     for mode in without with; do
         flags=()
         [ "$mode" = with ] && flags=(--http "127.0.0.1:$HTTP_PORT")
         log "live: --count $LIVE_N ${flags[*]:-}, $POLL_N polled with AT+CIPSTATUS 10 times a second"
         start_many "$LIVE_N" "$WORK/live-$mode.log" "${flags[@]}"
+        RSS[$mode]=$(vmrss_kib "$EMU")
         watcher=""
         if [ "$mode" = with ]; then
             python3 "$ROOT/scripts/bench_live.py" watch "http://127.0.0.1:$HTTP_PORT/" --seconds 14 >"$WORK/live-watch.json" &
@@ -310,15 +311,20 @@ if [[ " $SECTIONS " == *" live "* ]]; then
         before=$(cpu_ticks "$EMU")
         live_json=$(python3 "$HELPER" poll "$BASE" "$POLL_N" --rate 10 --procs 4 --warmup 3 --duration 10)
         CPU[$mode]=$(( $(cpu_ticks "$EMU") - before ))
+        P99[$mode]=$(echo "$live_json" | json "['p99_us']")
         [ -n "$watcher" ] && wait "$watcher"
         stop "$EMU"
-        log "live ($mode the view): CPU ${CPU[$mode]} ticks; poll $live_json"
+        log "live ($mode the view): CPU ${CPU[$mode]} ticks, VmRSS at start ${RSS[$mode]} KiB; poll $live_json"
         [ "$mode" = with ] && log "live: page $(cat "$WORK/live-watch.json")"
     done
     watch_json=$(cat "$WORK/live-watch.json")
     ratio=$(calc "${CPU[with]} / max(1, ${CPU[without]})")
     row "CPU of the emulator, $LIVE_N modems, $POLL_N polled 10×/s, live view open ($(echo "$watch_json" | json "['client']"))" \
         "${CPU[with]} ticks" "${CPU[without]} ticks (no --http)" "$(fmt "$ratio" .2f)×" "—" "—"
+    row "Resident memory at start, $LIVE_N modems, with --http" "${RSS[with]} KiB" "${RSS[without]} KiB (no --http)" \
+        "$(fmt "${RSS[with]} / ${RSS[without]}" .2f)×" "—" "—"
+    row "p99 AT+CIPSTATUS reply latency in that run, with the view" "$(fmt "${P99[with]} / 1000" .2f) ms" \
+        "$(fmt "${P99[without]} / 1000" .2f) ms (no --http)" "$(fmt "${P99[with]} / max(1, ${P99[without]})" .2f)×" "—" "—"
     row "Live view updates received (fleet + modem 0 pages)" \
         "$(fmt "$(echo "$watch_json" | json "['messages_per_s']")" .1f) messages/s, $(fmt "$(echo "$watch_json" | json "['rows_per_s']")" .0f) fleet rows/s" \
         "—" "—" "—" "—"

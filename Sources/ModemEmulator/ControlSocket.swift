@@ -14,9 +14,19 @@ import NIOPosix
 /// after the reply was written and the socket can take more, so a client that never reads its
 /// replies stops itself (the kernel's buffers fill) instead of growing the emulator's memory. At most
 /// ``maximumConnections`` clients are served at once.
-struct ControlSocket: Sendable {
+public struct ControlSocket: Sendable {
     let path: String
     let channel: any Channel
+
+    /// Where `modem emulate` opens its control socket and `modem ctl` looks for it when no path is
+    /// given: `$MODEM_CONTROL`, else `$XDG_RUNTIME_DIR/modem.ctl`, else `/tmp/modem-UID.ctl`.
+    public static func defaultPath(
+        environment: [String: String] = ProcessInfo.processInfo.environment, userID: UInt32 = getuid()
+    ) -> String {
+        if let path = environment["MODEM_CONTROL"], !path.isEmpty { return path }
+        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return "\(runtime)/modem.ctl" }
+        return "/tmp/modem-\(userID).ctl"
+    }
 
     /// Longest request line accepted.
     static let maximumLineLength = 64 * 1024

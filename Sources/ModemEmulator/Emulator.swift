@@ -9,8 +9,11 @@ public struct EmulatorOptions: Sendable {
     public var serial: SerialEndpointKind = .pty(link: nil)
     /// How many independent modems (`--count`; only with `.listen`: modem i on port + i).
     public var count = 1
-    /// The control socket (`--control PATH`).
+    /// The control socket (`--control PATH`, or the ``ControlSocket/defaultPath(environment:userID:)``).
     public var controlPath: String?
+    /// Whether ``controlPath`` is the default one rather than the user's: when another running
+    /// emulator holds it, this one starts without a control socket (and says so) instead of failing.
+    public var controlPathIsDefault = false
     /// Network simulation and limits, the same for every modem.
     public var modem = EmulatorConfiguration()
     /// Whether each modem keeps a ``LiveFeed`` for the live view (`--http`).
@@ -85,7 +88,17 @@ public actor Emulator {
         started = true
         do {
             if case .pty(let link?) = options.serial { locks.append(try PathLock.acquire(link)) }
-            if let path = options.controlPath { locks.append(try PathLock.acquire(path)) }
+            var controlPath = options.controlPath
+            if let path = controlPath {
+                do {
+                    locks.append(try PathLock.acquire(path))
+                } catch {
+                    guard options.controlPathIsDefault, let owner = Self.owner(ofPathInUse: error) else { throw error }
+                    logger.notice(
+                        "no control socket: the default \(path) belongs to another emulator (\(owner)); give --control PATH")
+                    controlPath = nil
+                }
+            }
             for modem in modems {
                 var kind = options.serial
                 if case .listen(let host, let port) = kind, port != 0 { kind = .listen(host: host, port: port + modem.index) }
@@ -96,7 +109,7 @@ public actor Emulator {
                 endpoints.append(endpoint)
                 try await modem.switchOn()
             }
-            if let path = options.controlPath {
+            if let path = controlPath {
                 control = try await ControlSocket.open(
                     at: path, dispatcher: dispatcher, group: group, logger: logger)
             }
@@ -105,6 +118,12 @@ public actor Emulator {
             throw error
         }
         return addresses
+    }
+
+    /// `pid N` when `error` says a path belongs to another running emulator.
+    private static func owner(ofPathInUse error: any Error) -> String? {
+        guard case EmulatorError.pathInUse(_, let pid) = error else { return nil }
+        return pid.map { "pid \($0)" } ?? "pid unknown"
     }
 
     /// Where hosts find each modem's serial line.

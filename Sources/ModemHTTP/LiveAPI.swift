@@ -120,7 +120,10 @@ struct LiveAPI: Sendable {
         guard object.keys.allSatisfy({ $0 == "arguments" }) else {
             throw BodyError(message: #"unknown key in the body: only "arguments" is read"#)
         }
-        guard let arguments = object["arguments"] as? [Any] else { return [] }
+        guard let value = object["arguments"] else { return [] }
+        guard let arguments = value as? [Any] else {
+            throw BodyError(message: #""arguments" must be an array of strings, e.g. ["0"]"#)
+        }
         let strings = arguments.compactMap { $0 as? String }
         guard strings.count == arguments.count else {
             throw BodyError(message: #""arguments" must be an array of strings, e.g. ["0"]"#)

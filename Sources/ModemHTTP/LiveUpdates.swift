@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import ModemEmulator
+import ServiceLifecycle
 
 /// The WebSocket endpoints: the server pushes, the client only listens (docs/http-api.md).
 ///
@@ -32,17 +33,21 @@ struct LiveUpdates: Sendable {
         }
     }
 
-    /// Runs `push` until the client closes (its inbound stream ends) or a write fails.
+    /// Runs `push` until the client closes (its inbound stream ends), a write fails, or the server
+    /// shuts down: a client that stopped reading, whose `push` waits in a write, does not hold up
+    /// the emulator's exit.
     private static func serve(
         _ inbound: WebSocketInboundStream, push: @escaping @Sendable () async throws -> Void
     ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for try await _ in inbound {}
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await _ in inbound {}
+                }
+                group.addTask { try await push() }
+                try await group.next()
+                group.cancelAll()
             }
-            group.addTask { try await push() }
-            try await group.next()
-            group.cancelAll()
         }
     }
 

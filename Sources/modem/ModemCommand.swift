@@ -7,6 +7,7 @@ struct ModemCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modem",
         abstract: "A virtual SIM800-class GPRS modem, and a driver for real ones.",
+        version: BuildInfo.description,
         subcommands: [
             EmulateCommand.self, ControlCommand.self, StatusCommand.self, ATCommandLine.self, WatchCommand.self,
             TraceCommand.self, TapCommand.self, ReplayCommand.self,

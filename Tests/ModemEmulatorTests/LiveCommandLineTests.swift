@@ -47,7 +47,7 @@ struct LiveCommandLineTests {
     func usage() async throws {
         for arguments in [
             ["emulate", "--pty", "--http", "nowhere"], ["emulate", "--pty", "--http-token", "t"],
-            ["emulate", "--pty", "--http", ":0", "--http-token", "a b"], ["ctl", "status"],
+            ["emulate", "--pty", "--http", ":0", "--http-token", "a b"], ["emulate", "--pty", "--no-control", "--control", "x"],
             ["ctl", "--control", "/tmp/x", "--http", "http://127.0.0.1:1/", "status"], ["ctl", "--http", "ftp://x:1", "status"],
         ] {
             let run = try await ModemProcess.run(arguments)
@@ -55,5 +55,26 @@ struct LiveCommandLineTests {
         }
         let nobody = try await ModemProcess.run(["ctl", "--http", "http://127.0.0.1:1/", "status"])
         #expect(nobody.status == 69 && nobody.stderr.contains("cannot reach"), "\(nobody.stderr)")
+    }
+
+    @Test("the default control socket: modem ctl finds it without flags; a second emulator starts without one")
+    func defaultControlPath() async throws {
+        let control = temporaryPath("default-control")
+        let first = try await ModemProcess.start(["emulate", "--pty", "--log-level", "info"], controlPath: control)
+        defer { first.process.terminate() }
+        _ = try await first.stdout!.read(until: "\n")
+        _ = try await first.stderr!.read(until: "control socket on \(control)")
+        let status = try await ModemProcess.run(["ctl", "status"], controlPath: control)
+        #expect(status.status == 0 && status.stdout.contains(#""ok":true"#), "\(status.stderr)")
+
+        let second = try await ModemProcess.start(["emulate", "--pty", "--log-level", "info"], controlPath: control)
+        defer { second.process.terminate() }
+        _ = try await second.stdout!.read(until: "\n")
+        let notice = try await second.stderr!.read(until: "give --control PATH")
+        #expect(notice.contains("belongs to another emulator (pid \(first.pid))"), "\(notice)")
+        // The first one still owns it.
+        #expect(try await ModemProcess.run(["ctl", "status"], controlPath: control).status == 0)
+        let none = try await ModemProcess.run(["emulate", "--pty", "--no-control", "--stdio"], controlPath: control)
+        #expect(none.status == 64)
     }
 }

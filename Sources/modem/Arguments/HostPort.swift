@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// A `HOST:PORT` option value: a name, an IPv4 address, or an IPv6 address in brackets
-/// (`[::1]:7005`, as in URLs).
+/// (`[::1]:7005`, as in URLs); `:PORT` is `127.0.0.1:PORT`.
 struct HostPort: ExpressibleByArgument, Equatable, CustomStringConvertible {
     var host: String
     var port: Int
@@ -27,8 +27,9 @@ struct HostPort: ExpressibleByArgument, Equatable, CustomStringConvertible {
             hostPart = argument[..<colon]
             portPart = argument[argument.index(after: colon)...]
         }
-        guard !hostPart.isEmpty, let port = Int(portPart), (0...65535).contains(port) else { return nil }
-        self.init(host: String(hostPart), port: port)
+        guard let port = Int(portPart), (0...65535).contains(port) else { return nil }
+        // `:PORT`, as socat and QEMU write it; here it means loopback, not every address.
+        self.init(host: hostPart.isEmpty ? "127.0.0.1" : String(hostPart), port: port)
     }
 
     static var defaultCompletionKind: CompletionKind { .default }

@@ -17,7 +17,10 @@ struct ControlCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The emulator's control socket.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The emulator's control socket. Default: the one modem emulate opens by default ($MODEM_CONTROL, else $XDG_RUNTIME_DIR/modem.ctl, else /tmp/modem-UID.ctl).",
+            valueName: "path"))
     var control: String?
 
     @Option(
@@ -39,9 +42,7 @@ struct ControlCommand: AsyncParsableCommand {
 
     func validate() throws {
         if command == "scenario", arguments.count != 1 { throw ValidationError("usage: scenario <file>") }
-        guard (control == nil) != (http == nil) else {
-            throw ValidationError("Give one of --control PATH or --http URL.")
-        }
+        if control != nil, http != nil { throw ValidationError("Give --control PATH or --http URL, not both.") }
         if let http, HTTPControlClient.Endpoint(http) == nil {
             throw ValidationError("--http: not an http://HOST:PORT URL: \(http)")
         }
@@ -68,10 +69,7 @@ struct ControlCommand: AsyncParsableCommand {
         let request = ControlRequest(command: command, arguments: arguments, modem: modem)
         let line: String
         let source: String
-        if let control {
-            line = try await ControlClient.send(request, to: control)
-            source = control
-        } else if let http, let endpoint = HTTPControlClient.Endpoint(http) {
+        if let http, let endpoint = HTTPControlClient.Endpoint(http) {
             do {
                 line = try await HTTPControlClient.send(request, to: endpoint, token: httpToken).body
             } catch {
@@ -79,7 +77,9 @@ struct ControlCommand: AsyncParsableCommand {
             }
             source = http
         } else {
-            return
+            let control = control ?? ControlSocket.defaultPath()
+            line = try await ControlClient.send(request, to: control)
+            source = control
         }
         // The emulator's answer is the output, whatever it says; a refusal is also an error.
         print(line)

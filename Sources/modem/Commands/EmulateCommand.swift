@@ -105,8 +105,14 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "The address AT+CIPSERVER listens on.")
     var serverHost: String = "127.0.0.1"
 
-    @Option(help: ArgumentHelp("A unix socket for `modem ctl` (mode 0600).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The unix socket for `modem ctl` (mode 0600). Default: $MODEM_CONTROL, else $XDG_RUNTIME_DIR/modem.ctl, else /tmp/modem-UID.ctl (skipped when another emulator has it).",
+            valueName: "path"))
     var control: String?
+
+    @Flag(help: "Open no control socket.")
+    var noControl = false
 
     @Option(
         help: ArgumentHelp(
@@ -153,6 +159,7 @@ struct EmulateCommand: AsyncParsableCommand {
             throw ValidationError("--listen: ports \(listen.port)-\(listen.port + count - 1) run past 65535.")
         }
         if let baud, baud.bitsPerSecond < 10 { throw ValidationError("--baud must be at least 10.") }
+        if noControl, control != nil { throw ValidationError("Give --control PATH or --no-control, not both.") }
         if httpToken != nil, http == nil { throw ValidationError("--http-token works with --http only.") }
         if let httpToken, httpToken.isEmpty || !httpToken.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._~".contains($0)) }) {
             throw ValidationError("--http-token: use letters, digits, '-', '.', '_' and '~' (it goes in URLs as it is).")
@@ -205,7 +212,10 @@ struct EmulateCommand: AsyncParsableCommand {
             options.serial = .stdio
         }
         options.count = count
-        options.controlPath = control
+        if !noControl {
+            options.controlPath = control ?? ControlSocket.defaultPath()
+            options.controlPathIsDefault = control == nil
+        }
         options.liveView = http != nil
         var configuration = EmulatorConfiguration()
         configuration.modem = ModemConfiguration(model: model.value)

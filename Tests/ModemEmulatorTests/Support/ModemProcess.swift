@@ -19,12 +19,18 @@ struct ModemProcess: Sendable {
     var pid: Int32 { process.processIdentifier }
 
     /// Starts `modem arguments`; stdin, stdout and stderr are pipes the test reads unless given.
+    /// `controlPath` is its `MODEM_CONTROL` (the default control socket): a path of its own unless
+    /// given, so that the emulators of parallel tests do not meet at the user's default.
     static func start(
-        _ arguments: [String], stdin: FileHandle? = nil, stdout: FileHandle? = nil, stderr: FileHandle? = nil
+        _ arguments: [String], stdin: FileHandle? = nil, stdout: FileHandle? = nil, stderr: FileHandle? = nil,
+        controlPath: String? = nil
     ) async throws -> ModemProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: modemExecutable!)
         process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["MODEM_CONTROL"] = controlPath ?? temporaryPath("default-ctl")
+        process.environment = environment
         let outPipe = stdout == nil ? Pipe() : nil
         let errPipe = stderr == nil ? Pipe() : nil
         process.standardInput = stdin ?? FileHandle.nullDevice
@@ -41,10 +47,10 @@ struct ModemProcess: Sendable {
     }
 
     /// Runs `modem arguments` to its end: its exit status and everything it printed.
-    static func run(_ arguments: [String], within timeout: Duration = .seconds(30)) async throws
-        -> (status: Int32, stdout: String, stderr: String)
+    static func run(_ arguments: [String], within timeout: Duration = .seconds(30), controlPath: String? = nil)
+        async throws -> (status: Int32, stdout: String, stderr: String)
     {
-        let process = try await start(arguments)
+        let process = try await start(arguments, controlPath: controlPath)
         let status = try await process.exitStatus(within: timeout)
         return (status, try await process.stdout!.remainder(), try await process.stderr!.remainder())
     }
