@@ -6,7 +6,8 @@
 
 With Playwright for Python and Debian's chromium installed, it opens the real page twice in
 headless chromium (the fleet view and modem 0's view) and counts the WebSocket frames the page
-receives; otherwise it opens the same two WebSockets itself (standard library). Prints one JSON
+receives; otherwise (or with LIVE_CLIENT=python) it opens the same two WebSockets itself (standard
+library), which leaves the browser's own CPU out of the run. Prints one JSON
 object: messages and fleet rows per second, and which client it was.
 """
 
@@ -127,6 +128,8 @@ def watch(args):
 
         client = watch_chromium if shutil.which("chromium") else watch_python
     except ImportError:
+        client = watch_python
+    if os.environ.get("LIVE_CLIENT") == "python":  # the same feeds without a browser on the machine
         client = watch_python
     name = client(args.url, args.seconds, args.modem, totals)
     out = {key: value / args.seconds for key, value in totals.items() if isinstance(value, int)}
