@@ -90,7 +90,7 @@ public enum ControlClientError: Error, Equatable, Sendable, CustomStringConverti
     public var description: String {
         switch self {
         case .notRunning(let path):
-            "cannot reach the emulator at \(path): nothing listens there; is modem emulate --control \(path) running?"
+            "cannot reach the emulator at \(path): nothing listens there; is modem emulate running (with --control \(path) unless that is its default)?"
         case .permissionDenied(let path):
             "cannot use the control socket \(path): permission denied (it belongs to the user who started the emulator)"
         case .noReply(let path, let timeout):

@@ -20,7 +20,7 @@ struct CLIErrorTests {
         #expect(result.stdout.isEmpty)
         #expect(
             result.stderr
-                == "modem ctl: cannot reach the emulator at \(path): nothing listens there; is modem emulate --control \(path) running?\n"
+                == "modem ctl: cannot reach the emulator at \(path): nothing listens there; is modem emulate running (with --control \(path) unless that is its default)?\n"
         )
     }
 

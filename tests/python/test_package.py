@@ -52,7 +52,7 @@ def test_the_tarball_has_the_page_the_man_pages_and_the_completions(unpacked):
     for path, word in completions.items():
         assert word in (unpacked / path).read_text(), path
     for name in ("LICENSE", "README.md", "CHANGELOG.md"):
-        assert (unpacked / name).is_file(), name
+        assert (unpacked / "share" / "doc" / "modem" / name).is_file(), name
 
 
 def test_version_names_the_commit(unpacked, tmp_path):

@@ -193,12 +193,13 @@ struct EmulateCommand: AsyncParsableCommand {
             services.append(.init(service: application))
         }
         // The emulator starts inside the group, once SIGTERM and SIGINT are handled.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: Logger(label: "modem.emulate.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "modem.emulate.lifecycle") { _ in SwiftLogNoOpLogHandler() })
+        // An HTTP client that keeps a connection open without finishing a request would hold a
+        // graceful shutdown for ever: after this long the services are cancelled.
+        configuration.maximumGracefulShutdownDuration = .seconds(2)
+        try await ServiceGroup(configuration: configuration).run()
     }
 
     /// The emulator the command line describes; every value was checked when parsed or in ``validate()``.
