@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import pathlib
-import queue
 import re
 import select
 import socket
@@ -22,13 +21,10 @@ import sys
 import threading
 import time
 import tty
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
 
-from conftest import ROOT, modem_binary
+from conftest import ROOT, LiveEmulator as Emulator
 
 SPEC = pathlib.Path(ROOT) / "docs" / "http-api.yaml"
 
@@ -41,88 +37,6 @@ def need(module: str):
 
 
 # --- the emulator ------------------------------------------------------------------------------
-
-
-class Emulator:
-    """`modem emulate --http 127.0.0.1:0 …` (with `--pty` unless `--listen` is given): its PTY path and URL."""
-
-    def __init__(self, *extra: str):
-        serial = [] if "--listen" in extra else ["--pty"]
-        self.process = subprocess.Popen(
-            [modem_binary(), "emulate", *serial, "--http", "127.0.0.1:0", "--log-level", "warning", *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue = queue.Queue()
-        self.stderr: list[str] = []
-        threading.Thread(target=self._pump, args=(self.process.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.process.stderr, self.stderr.append), daemon=True).start()
-        try:
-            self.pty = None
-            line = self._line()
-            if serial:
-                assert line.startswith("/dev/"), f"emulator printed {line!r} first"
-                self.pty = line
-                line = self._line()
-            while not line.startswith("http"):
-                line = self._line()
-            self.url = line
-        except BaseException:
-            self.process.kill()
-            self.process.wait()
-            raise
-        parts = urllib.parse.urlsplit(self.url)
-        self.origin = f"{parts.scheme}://{parts.netloc}"
-        self.port = parts.port
-
-    @staticmethod
-    def _pump(stream, sink):
-        for line in stream:
-            sink(line)
-
-    def _line(self, timeout: float = 30) -> str:
-        try:
-            return self.lines.get(timeout=timeout).strip()
-        except queue.Empty:
-            raise AssertionError(f"emulator printed no line within {timeout} s; stderr: {''.join(self.stderr)}")
-
-    def rss(self) -> int:
-        """The process's resident set in bytes (VmRSS)."""
-        status = pathlib.Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) * 1024
-
-    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 10):
-        """(status, parsed JSON or text) for a request; a JSON body when `body` is not bytes."""
-        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-        request = urllib.request.Request(self.origin + path, data=data, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                status, payload, kind = response.status, response.read(), response.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as error:
-            status, payload, kind = error.code, error.read(), error.headers.get("Content-Type", "")
-        if kind.startswith("application/json"):
-            return status, json.loads(payload)
-        return status, payload.decode()
-
-    def get(self, path: str, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, body=None, **kwargs):
-        return self.request("POST", path, body, **kwargs)
-
-    def stop(self) -> None:
-        """SIGTERM; it must exit 0."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            code = self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError("emulator did not exit within 10 s of SIGTERM")
-        time.sleep(0.1)
-        assert code == 0, f"emulator exited with {code}; stderr: {''.join(self.stderr)}"
 
 
 @pytest.fixture

@@ -9,12 +9,9 @@ keeps the screenshots (modem-initial.png, modem-active.png, modem-pdp-deact.png,
 import json
 import os
 import pathlib
-import queue
 import re
 import select
 import shutil
-import subprocess
-import threading
 import time
 import tty
 import urllib.error
@@ -23,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from conftest import modem_binary
+from conftest import LiveEmulator as Emulator
 
 CHROMIUM = shutil.which("chromium")
 if CHROMIUM is None and not os.environ.get("CI"):
@@ -32,66 +29,6 @@ if CHROMIUM is None and not os.environ.get("CI"):
 from playwright.sync_api import expect, sync_playwright  # noqa: E402  (after the skip: CI must have it)
 
 TIMEOUT_MS = 10_000
-
-
-class Emulator:
-    """`modem emulate --pty --http 127.0.0.1:0 …`: its PTY path (first line) and URL (the `http` line)."""
-
-    def __init__(self, *extra: str):
-        self.process = subprocess.Popen(
-            [modem_binary(), "emulate", "--pty", "--http", "127.0.0.1:0", "--log-level", "warning", *extra],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue = queue.Queue()
-        self.stderr: list[str] = []
-        threading.Thread(target=self._pump, args=(self.process.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.process.stderr, self.stderr.append), daemon=True).start()
-        try:
-            self.pty = self._line()
-            assert self.pty.startswith("/dev/"), f"emulator printed {self.pty!r} first"
-            self.url = self._line()
-            while not self.url.startswith("http"):  # anything printed between the serial line and the URL
-                self.url = self._line()
-        except BaseException:
-            self.process.kill()
-            self.process.wait()
-            raise
-
-    @staticmethod
-    def _pump(stream, sink):
-        for line in stream:
-            sink(line)
-
-    def _line(self, timeout: float = 30) -> str:
-        try:
-            return self.lines.get(timeout=timeout).strip()
-        except queue.Empty:
-            raise AssertionError(f"emulator printed no line within {timeout} s; stderr: {''.join(self.stderr)}")
-
-    @property
-    def origin(self) -> str:
-        """`http://127.0.0.1:PORT`, without path or query."""
-        parts = urllib.parse.urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}"
-
-    def page_url(self, route: str) -> str:
-        """The printed URL (with its `?token=…`, if any) and a hash route."""
-        return self.url.split("#")[0] + route
-
-    def stop(self) -> None:
-        """SIGTERM; it must exit 0."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            code = self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError("emulator did not exit within 10 s of SIGTERM")
-        time.sleep(0.1)  # let the stderr thread collect the last lines
-        assert code == 0, f"emulator exited with {code}; stderr: {''.join(self.stderr)}"
 
 
 class Host:
