@@ -27,8 +27,9 @@ final class Announcer: Sendable {
         }
     }
 
-    /// The HTTP server listens at `url`.
+    /// The HTTP server listens at `url` (printed only when the announcer waits for it).
     func httpReady(_ url: String) {
+        guard waitsForURL else { return }
         state.withLockedValue { state in
             state.url = url
             flush(&state)

@@ -77,4 +77,13 @@ struct LiveCommandLineTests {
         let none = try await ModemProcess.run(["emulate", "--pty", "--no-control", "--stdio"], controlPath: control)
         #expect(none.status == 64)
     }
+
+    @Test("with --stdio, stdout is the serial line: the URL stays out of it, and EOF still ends the run")
+    func stdioKeepsTheURLOut() async throws {
+        let run = try await runModem(
+            ["emulate", "--stdio", "--http", ":0", "--no-control", "--log-level", "error"], input: "AT\r")
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("OK\r\n"), "\(run.output.debugDescription)")
+        #expect(!run.output.contains("http://"), "\(run.output.debugDescription)")
+    }
 }

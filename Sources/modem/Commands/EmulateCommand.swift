@@ -171,7 +171,8 @@ struct EmulateCommand: AsyncParsableCommand {
         logFormat.bootstrap(level: logLevel.value)
         let logger = Logger(label: "modem.emulate")
         let emulator = try Emulator(options: try options(), logger: logger)
-        let announcer = Announcer(printsPath: pty, waitsForURL: http != nil)
+        // With --stdio, stdout is the serial line: the URL goes only to the log there.
+        let announcer = Announcer(printsPath: pty, waitsForURL: http != nil && !stdio)
         let service = EmulatorService(emulator: emulator) { addresses in
             announcer.serialReady(addresses.first.map { "\($0)" })
         }
