@@ -37,16 +37,6 @@ public enum StatusChange: Equatable, Sendable {
     }
 }
 
-extension ConnectionStatus {
-    /// The `STATE:` word as the module printed it.
-    public var stateWord: String {
-        switch self {
-        case .single(let state): state.rawValue
-        case .multi(let state, _, _): state.rawValue
-        }
-    }
-}
-
 extension StatusChange: CustomStringConvertible {
     /// One line for people, starting with what changed: `status multi IP STATUS, 0 link(s)`,
     /// `state IP STATUS -> IP PROCESSING`, `server none -> LISTENING on port 4010`,

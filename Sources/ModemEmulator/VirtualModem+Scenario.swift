@@ -42,10 +42,8 @@ extension VirtualModem {
 
     /// The state words `AT+CIPSTATUS` would report: the modem's, and each link's in multi mode.
     func stateWords() -> [String] {
-        switch modem.status {
-        case .single(let state): [state.rawValue]
-        case .multi(let state, _, let links): [state.rawValue] + links.map(\.state.rawValue)
-        }
+        let status = modem.status
+        return [status.stateWord] + status.linkStateWords
     }
 
     /// Carries out one scenario change.

@@ -179,13 +179,7 @@ struct TimelineJSON: Encodable {
 
     init(_ entry: TimelineEntry) {
         t = entry.time
-        switch entry.status {
-        case .single(let state):
-            self.state = state.rawValue
-            links = []
-        case .multi(let state, _, let links):
-            self.state = state.rawValue
-            self.links = links.map(\.state.rawValue)
-        }
+        state = entry.status.stateWord
+        links = entry.status.linkStateWords
     }
 }

@@ -11,13 +11,8 @@ enum LiveMetrics {
         var total = LiveCounters()
         for feed in feeds {
             let (counters, status) = feed.counters
-            switch status {
-            case .single(let state):
-                modems[state.rawValue, default: 0] += 1
-            case .multi(let state, _, let linkStatuses):
-                modems[state.rawValue, default: 0] += 1
-                for link in linkStatuses { links[link.state.rawValue, default: 0] += 1 }
-            }
+            modems[status.stateWord, default: 0] += 1
+            for word in status.linkStateWords { links[word, default: 0] += 1 }
             total.serialIn += counters.serialIn
             total.serialOut += counters.serialOut
             total.networkUp += counters.networkUp

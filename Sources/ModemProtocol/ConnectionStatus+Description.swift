@@ -42,6 +42,24 @@ extension ServerStatus: CustomStringConvertible {
     public var description: String { "\(state) on port \(port)" }
 }
 
+extension ConnectionStatus {
+    /// The `STATE:` word as the module printed it.
+    public var stateWord: String {
+        switch self {
+        case .single(let state): state.rawValue
+        case .multi(let state, _, _): state.rawValue
+        }
+    }
+
+    /// Each link's state word in multi-connection mode; none in single mode.
+    public var linkStateWords: [String] {
+        switch self {
+        case .single: []
+        case .multi(_, _, let links): links.map(\.state.rawValue)
+        }
+    }
+}
+
 extension ConnectionStatus: CustomStringConvertible {
     /// The mode, the `STATE:` word, the server and the links in use, on one line: `single CONNECT OK`,
     /// `multi IP PROCESSING, server LISTENING on port 4010, 1 link(s): 0 CONNECTED TCP 1.2.3.4:80`.

@@ -237,14 +237,6 @@ public struct LiveCounters: Sendable, Equatable {
 }
 
 extension ConnectionStatus {
-    /// The `STATE:` word.
-    var stateWord: String {
-        switch self {
-        case .single(let state): state.rawValue
-        case .multi(let state, _, _): state.rawValue
-        }
-    }
-
     /// Connections that are open or on their way: the single-mode connection, or multi-mode links
     /// connecting, connected or closing.
     var openLinkCount: Int {
